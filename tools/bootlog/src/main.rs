@@ -1,0 +1,204 @@
+//! The `bootlog` command line.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use bootlog::{output, Error, Options, Report, Result};
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  every check passed
+  1  a check failed: a test failed or its result is missing, a kernel problem,
+     a missing suite, no '# runner: done', a timeout, ...
+  2  unusable input: the file cannot be read, or bad arguments";
+
+/// Check the console log of a QEMU boot of the test kernel.
+#[derive(Debug, Parser)]
+#[command(name = "bootlog", version, after_help = EXIT_STATUS)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a serial console log: KTAP results and kernel problems.
+    ///
+    /// The log is split into kernel lines (with a printk timestamp) and the
+    /// runner's lines (without one); the KTAP documents of both are checked
+    /// (every result ok, none missing, none beyond the plan) and the kernel
+    /// lines are scanned for oopses, panics, BUG:, WARNING:, kmemleak
+    /// reports, hung tasks, RCU stalls and the like. Prints the boot time to
+    /// /init, the heaps the runner found, one line per problem (FILE:LINE:
+    /// message) and a last line `bootlog: P passed, F failed, S skipped`.
+    #[command(after_help = EXIT_STATUS)]
+    Check(CheckArgs),
+    /// Check a file holding only KTAP, without the kernel log scanner.
+    ///
+    /// For KTAP captured elsewhere (e.g. the runner's output): the same
+    /// result checks as `check`, on the whole file as one stream.
+    #[command(after_help = EXIT_STATUS)]
+    Ktap(KtapArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The console log ('-' for standard input).
+    #[arg(value_name = "LOG")]
+    log: PathBuf,
+
+    #[command(flatten)]
+    expect: Expectations,
+
+    /// Do not report kernel lines that contain TEXT (a plain substring, not a
+    /// regex); a splat's `Call trace:` follows its header. Repeatable.
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    allow: Vec<String>,
+
+    /// Fail unless some kernel line contains TEXT (a plain substring).
+    /// Repeatable. A required line that is also a kernel problem (a WARN
+    /// splat) needs --allow as well.
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    require_line: Vec<String>,
+
+    /// Fail if any kernel line contains TEXT (a plain substring). Repeatable.
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    forbid_line: Vec<String>,
+
+    /// QEMU was killed by the time limit: report a timeout (the log is still
+    /// checked).
+    #[arg(long)]
+    timed_out: bool,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct KtapArgs {
+    /// The KTAP file ('-' for standard input).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    #[command(flatten)]
+    expect: Expectations,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct Expectations {
+    /// Fail unless a suite (a test directly under a top-level KTAP document)
+    /// named NAME is in the log. Repeatable.
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    expect_suite: Vec<String>,
+
+    /// Fail unless the runner printed its `# runner: done` line.
+    #[arg(long)]
+    expect_done: bool,
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output format: a short summary, or one JSON object with the same
+    /// information and the parsed test tree.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn non_empty(s: &str) -> std::result::Result<String, String> {
+    if s.is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let read = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    };
+    read.map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn write_report(report: &Report, format: Format) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Human => output::write_human(&mut out, report),
+        Format::Json => output::write_json(&mut out, report),
+    }
+}
+
+fn options(expect: Expectations) -> Options {
+    Options {
+        expect_suites: expect.expect_suite,
+        expect_done: expect.expect_done,
+        ..Options::default()
+    }
+}
+
+/// Runs the command; `Ok(true)` if every check passed.
+fn run(cli: Cli) -> Result<bool> {
+    let (report, format) = match cli.command {
+        Command::Check(args) => {
+            let bytes = read_input(&args.log)?;
+            let options = Options {
+                allow: args.allow,
+                require_lines: args.require_line,
+                forbid_lines: args.forbid_line,
+                timed_out: args.timed_out,
+                ..options(args.expect)
+            };
+            let name = args.log.display().to_string();
+            (
+                bootlog::check_log(&name, &bytes, &options),
+                args.output.format,
+            )
+        }
+        Command::Ktap(args) => {
+            let bytes = read_input(&args.file)?;
+            let name = args.file.display().to_string();
+            let options = options(args.expect);
+            (
+                bootlog::check_ktap(&name, &bytes, &options),
+                args.output.format,
+            )
+        }
+    };
+    match write_report(&report, format) {
+        // A closed pipe (`bootlog check log | head -1`) is not our failure.
+        Err(Error::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    Ok(report.ok)
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2, --help and --version with 0.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            let _ = io::stdout().flush();
+            eprintln!("bootlog: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The test image's `/init`.
+//!
+//! PID 1 must never exit (the kernel would panic), so every path ends in
+//! [`finish`]: flush, drain the console, `sync()`, power off. A panic
+//! prints `# runner: error: ...` from the panic hook and powers off too
+//! (release builds abort on panic, so the hook is the last chance).
+//!
+//! Note: before `main` runs, Rust's runtime replaces closed descriptors
+//! 0-2 with `/dev/null` and aborts if it cannot, so the initramfs must
+//! provide `/dev/console` (as the kernel's default initramfs list does)
+//! or at least `/dev/null`.
+
+use std::ffi::CStr;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use dma_heap::cmdline::{Cmdline, RunMode};
+use dma_heap::sys;
+
+/// Filesystems to mount: (source, target, type).
+const MOUNTS: &[(&CStr, &CStr, &CStr)] = &[
+    (c"devtmpfs", c"/dev", c"devtmpfs"),
+    (c"proc", c"/proc", c"proc"),
+    (c"sysfs", c"/sys", c"sysfs"),
+    (c"debugfs", c"/sys/kernel/debug", c"debugfs"),
+];
+
+/// Whether to act as init: PID 1, or started under a name ending in `init`.
+pub fn should_run_as_init() -> bool {
+    if std::process::id() == 1 {
+        return true;
+    }
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().ends_with("init"))
+        })
+        .unwrap_or(false)
+}
+
+/// Runs the init and powers off. Never returns.
+pub fn main() -> ! {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string().replace('\n', " ");
+        last_words(&format!("# runner: error: {msg}\n"));
+        finish(false, false);
+    }));
+
+    let mut warnings = Vec::new();
+    for (source, target, fstype) in MOUNTS {
+        if let Err(w) = mount(source, target, fstype) {
+            warnings.push(w);
+        }
+    }
+    if let Err(w) = ensure_console() {
+        warnings.push(w);
+    }
+    for w in &warnings {
+        println!("# runner: warning: {w}");
+    }
+
+    let ok = match run() {
+        Ok(ok) => {
+            println!("# runner: done");
+            ok
+        }
+        Err(e) => {
+            println!("# runner: error: {e}");
+            false
+        }
+    };
+    finish(ok, true)
+}
+
+fn run() -> dma_heap::Result<bool> {
+    let cmdline = Cmdline::read()?;
+    match cmdline.run_mode()? {
+        RunMode::Test => crate::run_tests(),
+        RunMode::Demo => crate::demo(),
+    }
+}
+
+/// Whether `dir` is a mount point: it lives on another device than its
+/// parent directory.
+fn is_mount_point(dir: &Path) -> bool {
+    let parent = dir.parent().unwrap_or(Path::new("/"));
+    match (std::fs::metadata(dir), std::fs::metadata(parent)) {
+        (Ok(d), Ok(p)) => d.dev() != p.dev(),
+        _ => false,
+    }
+}
+
+fn mount(source: &CStr, target: &CStr, fstype: &CStr) -> Result<(), String> {
+    let dir = Path::new(target.to_str().unwrap_or("/"));
+    // Already mounted (by the kernel, or when started by hand on a running
+    // system): leave it alone rather than stack another mount on top.
+    if is_mount_point(dir) {
+        return Ok(());
+    }
+    // Fails harmlessly where the directory exists or cannot be made
+    // (/sys/kernel/debug is provided by sysfs); mount reports what matters.
+    let _ = std::fs::create_dir_all(dir);
+    match sys::mount(source, target, fstype) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+        Err(e) => Err(format!(
+            "mount {} on {}: {}",
+            fstype.to_string_lossy(),
+            dir.display(),
+            dma_heap::error::errno_text(&e)
+        )),
+    }
+}
+
+/// Points descriptors 0-2 at /dev/console where they are closed or were
+/// filled with /dev/null (by the Rust runtime, when the kernel could not
+/// open a console before /dev existed).
+fn ensure_console() -> Result<(), String> {
+    let needs = |fd: i32| {
+        !sys::fd_is_open(fd)
+            || std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                .is_ok_and(|p| p == Path::new("/dev/null"))
+    };
+    let fds: Vec<i32> = (0..=2).filter(|&fd| needs(fd)).collect();
+    if fds.is_empty() {
+        return Ok(());
+    }
+    let console = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/console")
+        .map_err(|e| format!("open /dev/console: {}", dma_heap::error::errno_text(&e)))?;
+    for fd in fds {
+        sys::dup_onto(console.as_fd(), fd).map_err(|e| {
+            format!(
+                "dup /dev/console to fd {fd}: {}",
+                dma_heap::error::errno_text(&e)
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes straight to descriptor 1, ignoring errors: nothing else to do.
+fn last_words(s: &str) {
+    let _ = sys::write_stdout_unbuffered(s.as_bytes());
+}
+
+/// Flushes the console, syncs and powers off (PID 1); exits otherwise.
+fn finish(ok: bool, flush_stdout: bool) -> ! {
+    if flush_stdout {
+        let _ = io::stdout().flush();
+    }
+    // Let the UART send what the tty layer still holds before power goes.
+    let _ = sys::drain_stdout();
+    sys::sync();
+    if std::process::id() != 1 {
+        // Started as ".../init" but not PID 1 (e.g. by hand): do not power
+        // off the machine it runs on.
+        std::process::exit(if ok { 0 } else { 1 });
+    }
+    let err = sys::power_off();
+    last_words(&format!(
+        "# runner: error: reboot(LINUX_REBOOT_CMD_POWER_OFF): {}\n",
+        dma_heap::error::errno_text(&err)
+    ));
+    loop {
+        sys::pause();
+    }
+}

@@ -1,0 +1,26 @@
+//! dma-buf heaps from user space: open `/dev/dma_heap/NAME`, allocate,
+//! map and sync buffers, and relate heaps to the device tree's
+//! `/reserved-memory` nodes, in particular the coherent pools that the
+//! coherent heap driver exposes (`shared-dma-pool` + `no-map` +
+//! `linux,dma-heap`).
+//!
+//! All unsafe code lives in [`sys`].
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cmdline;
+pub mod coherent;
+pub mod dt;
+pub mod error;
+mod fdt;
+pub mod heap;
+pub mod inventory;
+pub mod ktap;
+pub mod size;
+pub mod suites;
+pub mod sys;
+
+pub use coherent::{expected_coherent_heaps, CoherentHeaps};
+pub use dt::Region;
+pub use error::{Error, Result};
+pub use heap::{Access, DmaBuf, Heap, Mapping, Phase};

@@ -1,0 +1,412 @@
+//! `dma-heap`: list dma-buf heaps, allocate from them, run the in-image
+//! tests. Run as PID 1 it is the test image's init (see `init.rs`).
+#![forbid(unsafe_code)]
+
+mod init;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use dma_heap::cmdline::Cmdline;
+use dma_heap::dt;
+use dma_heap::heap::{write_and_verify, Fill, Heap, DEFAULT_FD_FLAGS};
+use dma_heap::inventory::{HeapKind, Inventory};
+use dma_heap::ktap;
+use dma_heap::size::{format_size, parse_size};
+use dma_heap::suites::{self, Env};
+use dma_heap::{Error, Result};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success (for `test`: no test case failed)
+  1  failure: a test case failed, or the operation named in the error message failed
+  2  usage error: invalid command line";
+
+const INIT_HELP: &str = "\
+Run as PID 1 (or under a name ending in `init`), dma-heap is the test image's init: it \
+mounts devtmpfs, proc, sysfs and debugfs, reads /proc/cmdline, runs the mode chosen by \
+dmaheap.run= (`test`, the default, or `demo`), prints `# runner: done` and powers off. \
+dmaheap.regions=NODE,... names the reserved-memory nodes the test overlay added.";
+
+/// Exit status for a failed test run or operation.
+const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dma-heap",
+    version,
+    about = "List dma-buf heaps, allocate from them, and run the dma-buf heap tests",
+    long_about = None,
+    after_help = EXIT_CODES,
+    after_long_help = format!("{INIT_HELP}\n\n{EXIT_CODES}"),
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the heaps in /dev/dma_heap with their reserved-memory regions
+    #[command(after_help = EXIT_CODES)]
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Allocate a buffer, map it, write a pattern and read it back
+    #[command(after_help = EXIT_CODES)]
+    Alloc {
+        /// Heap name (a file in /dev/dma_heap)
+        heap: String,
+        /// Bytes to allocate: 4096, 4K, 64M, 1G (K/M/G/T are powers of 1024)
+        #[arg(value_parser = parse_alloc_size)]
+        size: u64,
+        /// Fill with this byte (0-255, decimal or 0x hex) instead of a pattern
+        #[arg(long, value_name = "BYTE", value_parser = parse_byte)]
+        fill: Option<u8>,
+    },
+    /// Run the dma-buf heap test suites and print KTAP
+    #[command(after_help = EXIT_CODES)]
+    Test {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TestFormat::Ktap)]
+        format: TestFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    /// A table
+    Human,
+    /// A JSON array, one object per heap
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    /// KTAP version 1, as KUnit prints it
+    Ktap,
+}
+
+/// Value parser for SIZE. Returns just the reason: clap already says
+/// "invalid value 'X' for '<SIZE>'".
+fn parse_alloc_size(s: &str) -> std::result::Result<u64, String> {
+    match parse_size("SIZE", s) {
+        Ok(0) => Err("must be at least 1 byte".into()),
+        Ok(n) => Ok(n),
+        Err(Error::InvalidArgument { msg, .. }) => Err(msg),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Value parser for `--fill BYTE`.
+fn parse_byte(s: &str) -> std::result::Result<u8, String> {
+    let t = s.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u8::from_str_radix(hex, 16),
+        None => t.parse::<u8>(),
+    };
+    parsed.map_err(|_| "expected 0-255, decimal or 0x hex".into())
+}
+
+fn main() -> ExitCode {
+    if init::should_run_as_init() {
+        init::main();
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List { format } => cmd_list(format),
+        Command::Alloc { heap, size, fill } => cmd_alloc(&heap, size, fill).map(|()| true),
+        Command::Test { format } => cmd_test(format),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(EXIT_FAILURE),
+        Err(e) => {
+            // A closed pipe (`dma-heap list | head`) is not worth a message.
+            if let Error::Io { source, .. } = &e {
+                if source.kind() == io::ErrorKind::BrokenPipe {
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            }
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn stdout_err(e: io::Error) -> Error {
+    Error::io("write", "<stdout>", e)
+}
+
+/// Heaps and regions, for `list` and the demo.
+struct Listing {
+    heaps: Vec<String>,
+    inventory: Inventory,
+}
+
+fn gather() -> Result<Listing> {
+    let heaps = Heap::list()?;
+    let regions = match dt::read_system() {
+        Ok(Some(rm)) => rm.regions,
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            eprintln!("warning: {e}");
+            Vec::new()
+        }
+    };
+    Ok(Listing {
+        heaps,
+        inventory: Inventory::new(regions),
+    })
+}
+
+fn cmd_list(format: ListFormat) -> Result<bool> {
+    let l = gather()?;
+    let text = match format {
+        ListFormat::Human => list_table(&l.heaps, &l.inventory),
+        ListFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&list_json(&l.heaps, &l.inventory))
+                .expect("serialising plain data cannot fail");
+            s.push('\n');
+            s
+        }
+    };
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(stdout_err)?;
+    Ok(true)
+}
+
+#[derive(Debug, Serialize)]
+struct ListEntry<'a> {
+    heap: &'a str,
+    kind: HeapKind,
+    region: Option<RegionEntry<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct RegionEntry<'a> {
+    node: &'a str,
+    base: Option<u64>,
+    size: Option<u64>,
+    compatible: &'a [String],
+    no_map: bool,
+    reusable: bool,
+    cma_default: bool,
+    dma_heap: bool,
+    status: Option<&'a str>,
+}
+
+fn list_json<'a>(heaps: &'a [String], inv: &'a Inventory) -> Vec<ListEntry<'a>> {
+    heaps
+        .iter()
+        .map(|h| ListEntry {
+            heap: h,
+            kind: inv.kind(h),
+            region: inv.region(h).map(|r| RegionEntry {
+                node: &r.node,
+                base: r.base(),
+                size: r.size(),
+                compatible: &r.compatible,
+                no_map: r.no_map,
+                reusable: r.reusable,
+                cma_default: r.cma_default,
+                dma_heap: r.dma_heap,
+                status: r.status.as_deref(),
+            }),
+        })
+        .collect()
+}
+
+/// The human table: one row per heap, `-` where there is no region.
+fn list_table(heaps: &[String], inv: &Inventory) -> String {
+    let mut rows = vec![["HEAP", "KIND", "BASE", "SIZE", "NODE", "FLAGS"].map(String::from)];
+    for h in heaps {
+        let r = inv.region(h);
+        let dash = || "-".to_string();
+        rows.push([
+            h.clone(),
+            inv.kind(h).as_str().into(),
+            r.and_then(|r| r.base())
+                .map_or_else(dash, |b| format!("{b:#x}")),
+            r.and_then(|r| r.size()).map_or_else(dash, format_size),
+            r.map_or_else(dash, |r| r.node.clone()),
+            r.map(|r| r.flags().join(" "))
+                .filter(|f| !f.is_empty())
+                .unwrap_or_else(dash),
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Allocates, maps, fills and verifies; returns the one-line report.
+fn alloc_demo(heap: &str, size: u64, fill: Option<u8>) -> Result<String> {
+    let h = Heap::open(heap)?;
+    let buf = h.alloc(size, DEFAULT_FD_FLAGS, 0)?;
+    let got = buf.size()?;
+    let mut map = buf.mmap()?;
+    let fill = match fill {
+        Some(b) => Fill::Byte(b),
+        None => Fill::Pattern(0xd3a0_be11_0000_0000),
+    };
+    write_and_verify(&buf, &mut map, &fill)?;
+    let what = match fill {
+        Fill::Byte(b) => format!("fill {b:#04x}"),
+        Fill::Pattern(_) => "pattern".to_string(),
+    };
+    let asked = if got == size {
+        String::new()
+    } else {
+        format!(", asked for {size}")
+    };
+    Ok(format!(
+        "{heap}: {got} bytes ({}{asked}) allocated, {what} written and read back: ok",
+        format_size(got)
+    ))
+}
+
+fn cmd_alloc(heap: &str, size: u64, fill: Option<u8>) -> Result<()> {
+    let line = alloc_demo(heap, size, fill)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(stdout_err)
+}
+
+/// Runs the suites; `Ok(false)` if a case failed.
+fn run_tests() -> Result<bool> {
+    // Outside the test image /proc/cmdline has no dmaheap.regions=; that
+    // only means no overlay nodes to check.
+    let cmdline = Cmdline::read().unwrap_or_default();
+    let env = Env::from_system(&cmdline);
+    let mut w = ktap::Writer::new(io::stdout().lock());
+    let totals = suites::run_all(&mut w, &env).map_err(stdout_err)?;
+    Ok(totals.fail == 0)
+}
+
+fn cmd_test(format: TestFormat) -> Result<bool> {
+    match format {
+        TestFormat::Ktap => run_tests(),
+    }
+}
+
+/// `dmaheap.run=demo`: the table, then 1 MiB from every heap.
+fn demo() -> Result<bool> {
+    let l = gather()?;
+    let mut out = io::stdout().lock();
+    out.write_all(list_table(&l.heaps, &l.inventory).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(stdout_err)?;
+    let mut ok = true;
+    for h in &l.heaps {
+        let line = alloc_demo(h, 1 << 20, None).unwrap_or_else(|e| {
+            ok = false;
+            format!("error: {e}")
+        });
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .map_err(stdout_err)?;
+    }
+    Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use dma_heap::dt::{parse_region, Cells, Properties};
+    use std::path::Path;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn alloc_arguments() {
+        let cli =
+            Cli::try_parse_from(["dma-heap", "alloc", "system", "64M", "--fill", "0xa5"]).unwrap();
+        match cli.command {
+            Command::Alloc { heap, size, fill } => {
+                assert_eq!(heap, "system");
+                assert_eq!(size, 64 << 20);
+                assert_eq!(fill, Some(0xa5));
+            }
+            c => panic!("{c:?}"),
+        }
+        let err = Cli::try_parse_from(["dma-heap", "alloc", "system", "12Q"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("invalid value '12Q' for '<SIZE>': unknown unit 'Q' (use K, M, G or T)"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["dma-heap", "alloc", "system", "0"]).unwrap_err();
+        assert!(err.to_string().contains("must be at least 1 byte"), "{err}");
+        let err = Cli::try_parse_from(["dma-heap", "alloc", "system", "4K", "--fill", "256"])
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("invalid value '256' for '--fill <BYTE>': expected 0-255"),
+            "{err}"
+        );
+        assert_eq!(parse_byte("165").unwrap(), 165);
+        assert_eq!(parse_byte("0XFF").unwrap(), 255);
+    }
+
+    #[test]
+    fn table_layout() {
+        let mut props = Properties::new();
+        props.insert("compatible".into(), b"shared-dma-pool\0".to_vec());
+        props.insert(
+            "reg".into(),
+            [0u32, 0x7000_0000, 0, 0x100_0000]
+                .iter()
+                .flat_map(|v| v.to_be_bytes())
+                .collect(),
+        );
+        props.insert("no-map".into(), Vec::new());
+        props.insert("linux,dma-heap".into(), Vec::new());
+        let r = parse_region(Path::new("/t"), "camera@70000000", &props, Cells::default()).unwrap();
+        let inv = Inventory::new(vec![r]);
+        let heaps = ["camera", "default_cma_region", "system"].map(String::from);
+        assert_eq!(
+            list_table(&heaps, &inv),
+            "\
+HEAP                KIND      BASE        SIZE    NODE             FLAGS
+camera              coherent  0x70000000  16 MiB  camera@70000000  no-map linux,dma-heap
+default_cma_region  cma       -           -       -                -
+system              system    -           -       -                -
+"
+        );
+        let json = serde_json::to_value(list_json(&heaps, &inv)).unwrap();
+        assert_eq!(json[0]["region"]["base"], 0x7000_0000u64);
+        assert_eq!(json[0]["kind"], "coherent");
+        assert!(json[2]["region"].is_null());
+    }
+}

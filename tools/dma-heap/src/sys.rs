@@ -1,0 +1,304 @@
+//! The crate's only unsafe code: thin, safe wrappers around the system calls
+//! and ioctls the tool needs. Everything here returns the OS error unchanged
+//! (`io::Error::last_os_error()`), so callers can assert exact errno values.
+//!
+//! UAPI definitions mirror `include/uapi/linux/dma-heap.h` and
+//! `include/uapi/linux/dma-buf.h`.
+#![allow(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+
+/// `struct dma_heap_allocation_data` from `<linux/dma-heap.h>`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllocationData {
+    /// Size of the allocation in bytes (the kernel page-aligns it).
+    pub len: u64,
+    /// Out: the new dma-buf fd. Must be 0 on input or the kernel says EINVAL.
+    pub fd: u32,
+    /// Flags for the new fd: `O_CLOEXEC` and the `O_ACCMODE` bits only.
+    pub fd_flags: u32,
+    /// Heap-specific flags; mainline defines none (must be 0).
+    pub heap_flags: u64,
+}
+
+/// `struct dma_buf_sync` from `<linux/dma-buf.h>`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+struct DmaBufSync {
+    flags: u64,
+}
+
+const DMA_HEAP_IOC_MAGIC: u32 = b'H' as u32;
+const DMA_BUF_BASE: u32 = b'b' as u32;
+
+/// `DMA_HEAP_IOCTL_ALLOC`.
+pub const DMA_HEAP_IOCTL_ALLOC: libc::Ioctl = libc::_IOWR::<AllocationData>(DMA_HEAP_IOC_MAGIC, 0);
+/// `DMA_BUF_IOCTL_SYNC`.
+pub const DMA_BUF_IOCTL_SYNC: libc::Ioctl = libc::_IOW::<DmaBufSync>(DMA_BUF_BASE, 0);
+/// `DMA_BUF_SET_NAME_B` (the `__u64` spelling; same number on every 64-bit ABI).
+pub const DMA_BUF_SET_NAME_B: libc::Ioctl = libc::_IOW::<u64>(DMA_BUF_BASE, 1);
+
+/// `DMA_BUF_SYNC_READ`.
+pub const DMA_BUF_SYNC_READ: u64 = 1 << 0;
+/// `DMA_BUF_SYNC_WRITE`.
+pub const DMA_BUF_SYNC_WRITE: u64 = 2; // (2 << 0)
+/// `DMA_BUF_SYNC_RW`.
+pub const DMA_BUF_SYNC_RW: u64 = DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE;
+/// `DMA_BUF_SYNC_START`.
+pub const DMA_BUF_SYNC_START: u64 = 0; // (0 << 2)
+/// `DMA_BUF_SYNC_END`.
+pub const DMA_BUF_SYNC_END: u64 = 1 << 2;
+/// `DMA_BUF_NAME_LEN`: names are at most this long including the NUL.
+pub const DMA_BUF_NAME_LEN: usize = 32;
+/// `DMA_HEAP_VALID_FD_FLAGS` (`O_CLOEXEC | O_ACCMODE`).
+pub const DMA_HEAP_VALID_FD_FLAGS: u32 = (libc::O_CLOEXEC | libc::O_ACCMODE) as u32;
+
+fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// `ioctl(heap, DMA_HEAP_IOCTL_ALLOC, data)`; on success the new fd, which is
+/// also left in `data.fd`. `data` is passed to the kernel as is.
+pub fn heap_alloc(heap: BorrowedFd<'_>, data: &mut AllocationData) -> io::Result<OwnedFd> {
+    // SAFETY: `data` is a valid, exclusively borrowed `dma_heap_allocation_data`
+    // for the duration of the call; the kernel reads and writes exactly
+    // `size_of::<AllocationData>()` bytes as encoded in the request number.
+    cvt(unsafe {
+        libc::ioctl(
+            heap.as_raw_fd(),
+            DMA_HEAP_IOCTL_ALLOC,
+            data as *mut AllocationData,
+        )
+    })?;
+    let fd = data.fd as RawFd;
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: on success the kernel installed a new descriptor `fd` in our
+    // table and nothing else owns it yet.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `ioctl(buf, DMA_BUF_IOCTL_SYNC, {flags})`.
+pub fn dma_buf_sync(buf: BorrowedFd<'_>, flags: u64) -> io::Result<()> {
+    let mut arg = DmaBufSync { flags };
+    // SAFETY: `arg` is a valid `struct dma_buf_sync` that outlives the call.
+    cvt(unsafe {
+        libc::ioctl(
+            buf.as_raw_fd(),
+            DMA_BUF_IOCTL_SYNC,
+            &mut arg as *mut DmaBufSync,
+        )
+    })?;
+    Ok(())
+}
+
+/// `ioctl(buf, DMA_BUF_SET_NAME_B, name)`.
+pub fn dma_buf_set_name(buf: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    // SAFETY: `name` is a NUL-terminated string that outlives the call; the
+    // kernel only reads it (strndup_user).
+    cvt(unsafe { libc::ioctl(buf.as_raw_fd(), DMA_BUF_SET_NAME_B, name.as_ptr()) })?;
+    Ok(())
+}
+
+/// `lseek(fd, 0, SEEK_END)`: for a dma-buf, its size.
+pub fn seek_end(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    // SAFETY: lseek has no memory-safety preconditions; `fd` is open.
+    let off = unsafe { libc::lseek(fd.as_raw_fd(), 0, libc::SEEK_END) };
+    if off < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(off as u64)
+    }
+}
+
+/// A `MAP_SHARED` mapping of a file, unmapped on drop.
+///
+/// The memory may be changed behind the program's back by devices or other
+/// processes sharing the buffer; callers bracket CPU access with
+/// `DMA_BUF_IOCTL_SYNC` as the dma-buf API requires.
+#[derive(Debug)]
+pub struct Mapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl Mapping {
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`.
+    pub fn new(fd: BorrowedFd<'_>, len: usize) -> io::Result<Mapping> {
+        if len == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        // SAFETY: a fresh mapping chosen by the kernel (addr NULL) cannot
+        // alias any Rust object; arguments are plain values.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>())
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+        Ok(Mapping { ptr, len })
+    }
+
+    /// Length of the mapping in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: zero-length mappings are refused by [`Mapping::new`].
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The mapped bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `ptr` points to `len` bytes mapped readable and writable
+        // until `self` is dropped; the borrow of `self` bounds the slice.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The mapped bytes, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the borrow exclusive
+        // within this program.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly what mmap returned, and no slice
+        // borrowed from `self` can outlive it.
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+/// The MMU page size.
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 {
+        n as u64
+    } else {
+        4096
+    }
+}
+
+/// `mount(source, target, fstype, 0, NULL)`.
+pub fn mount(source: &CStr, target: &CStr, fstype: &CStr) -> io::Result<()> {
+    // SAFETY: all pointers are NUL-terminated strings valid for the call;
+    // data is NULL, which every filesystem used here accepts.
+    cvt(unsafe {
+        libc::mount(
+            source.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    })?;
+    Ok(())
+}
+
+/// `sync()`: flush filesystem buffers.
+pub fn sync() {
+    // SAFETY: sync has no preconditions.
+    unsafe { libc::sync() }
+}
+
+/// `reboot(LINUX_REBOOT_CMD_POWER_OFF)`. Returns only on failure.
+pub fn power_off() -> io::Error {
+    // SAFETY: reboot has no memory-safety preconditions.
+    unsafe { libc::reboot(libc::LINUX_REBOOT_CMD_POWER_OFF) };
+    io::Error::last_os_error()
+}
+
+/// Whether `fd` is an open descriptor.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// `dup2(src, dst)`: make `dst` refer to the same file as `src`.
+///
+/// Only meant for filling the standard descriptors 0-2 when they are closed.
+pub fn dup_onto(src: BorrowedFd<'_>, dst: RawFd) -> io::Result<()> {
+    // SAFETY: dup2 only manipulates the descriptor table; the caller makes
+    // sure `dst` is not owned by any Rust object (it is closed).
+    cvt(unsafe { libc::dup2(src.as_raw_fd(), dst) })?;
+    Ok(())
+}
+
+/// `tcdrain(1)`: wait until output written to the terminal on descriptor 1
+/// has been sent (ENOTTY when it is not a terminal).
+pub fn drain_stdout() -> io::Result<()> {
+    // SAFETY: tcdrain has no memory-safety preconditions.
+    cvt(unsafe { libc::tcdrain(libc::STDOUT_FILENO) })?;
+    Ok(())
+}
+
+/// Writes all of `buf` to descriptor 1 with plain write(2) calls,
+/// bypassing std's buffered and locked stdout (for last words from a panic
+/// hook).
+pub fn write_stdout_unbuffered(mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is a valid slice for the duration of the call; a
+        // closed descriptor 1 only makes write fail with EBADF.
+        let n = unsafe { libc::write(libc::STDOUT_FILENO, buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::from(io::ErrorKind::WriteZero));
+        }
+        buf = &buf[n as usize..];
+    }
+    Ok(())
+}
+
+/// Pauses the calling thread until a signal arrives.
+pub fn pause() {
+    // SAFETY: pause has no preconditions.
+    unsafe {
+        libc::pause();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Values from the C headers (computed with _IOWR/_IOW on arm64/x86-64).
+    #[test]
+    fn ioctl_numbers_match_uapi() {
+        assert_eq!(std::mem::size_of::<AllocationData>(), 24);
+        assert_eq!(DMA_HEAP_IOCTL_ALLOC as u32, 0xc018_4800);
+        assert_eq!(DMA_BUF_IOCTL_SYNC as u32, 0x4008_6200);
+        assert_eq!(DMA_BUF_SET_NAME_B as u32, 0x4008_6201);
+        assert_eq!(DMA_HEAP_VALID_FD_FLAGS, 0o2000003);
+    }
+}
