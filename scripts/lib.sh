@@ -4,7 +4,10 @@
 
 LAYER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_DIR=${MCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meta-coherent-heap}
-BUILD_DIR=${MCH_BUILD:-$CACHE_DIR/build}
+# MCH_VARIANT=debug adds recipes-kernel/linux/files/variants/debug.cfg and
+# builds in its own directory.
+VARIANT=${MCH_VARIANT:-}
+BUILD_DIR=${MCH_BUILD:-$CACHE_DIR/build${VARIANT:+-$VARIANT}}
 KERNEL_FILES=$LAYER_DIR/recipes-kernel/linux/files
 LLVM_SUFFIX=-19
 export PATH="$HOME/.cargo/bin:$PATH"
