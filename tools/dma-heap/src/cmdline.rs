@@ -17,6 +17,8 @@ pub enum RunMode {
     Test,
     /// Print the heap table and allocate 1 MiB from every heap.
     Demo,
+    /// Run the benchmark and print its tables.
+    Bench,
 }
 
 /// A parsed kernel command line.
@@ -71,6 +73,25 @@ impl Cmdline {
             .map(|(_, v)| v.as_deref().unwrap_or(""))
     }
 
+    /// Every parameter in order: `(key, value)`, `None` for a bare `key`.
+    pub fn params(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_deref()))
+    }
+
+    /// The parameters for module `module` (`module.key=value`), in order,
+    /// as `(key, value)`. Like the kernel, `-` and `_` are the same in the
+    /// module name.
+    pub fn module_params(&self, module: &str) -> Vec<(&str, Option<&str>)> {
+        let norm = |s: &str| s.replace('-', "_");
+        let module = norm(module);
+        self.params()
+            .filter_map(|(k, v)| {
+                let (m, key) = k.split_once('.')?;
+                (norm(m) == module && !key.is_empty()).then_some((key, v))
+            })
+            .collect()
+    }
+
     /// `dmaheap.regions=a@1,b@2`: the reserved-memory nodes the test
     /// overlay added (full node names).
     pub fn regions(&self) -> Vec<String> {
@@ -85,15 +106,16 @@ impl Cmdline {
             .unwrap_or_default()
     }
 
-    /// `dmaheap.run=`: `test` (default) or `demo`.
+    /// `dmaheap.run=`: `test` (default), `demo` or `bench`.
     pub fn run_mode(&self) -> Result<RunMode> {
         match self.get("dmaheap.run") {
             None | Some("test") => Ok(RunMode::Test),
             Some("demo") => Ok(RunMode::Demo),
+            Some("bench") => Ok(RunMode::Bench),
             Some(other) => Err(Error::InvalidArgument {
                 arg: "dmaheap.run",
                 value: other.into(),
-                msg: "expected 'test' or 'demo'".into(),
+                msg: "expected 'test', 'demo' or 'bench'".into(),
             }),
         }
     }
@@ -125,6 +147,24 @@ mod tests {
     }
 
     #[test]
+    fn module_parameters() {
+        let c = Cmdline::parse(
+            "coherent_heap.export_all=1 coherent-heap.debug coherent_heapx.a=1 coherent_heap.=2 \
+             other.export_all=0 coherent_heap.name=\"a b\"",
+        );
+        assert_eq!(
+            c.module_params("coherent_heap"),
+            [
+                ("export_all", Some("1")),
+                ("debug", None),
+                ("name", Some("a b"))
+            ]
+        );
+        assert!(c.module_params("absent").is_empty());
+        assert_eq!(c.params().count(), 6);
+    }
+
+    #[test]
     fn run_mode_default_and_errors() {
         assert_eq!(Cmdline::parse("").run_mode().unwrap(), RunMode::Test);
         assert!(Cmdline::parse("").regions().is_empty());
@@ -135,7 +175,11 @@ mod tests {
         let err = Cmdline::parse("dmaheap.run=shell").run_mode().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid dmaheap.run 'shell': expected 'test' or 'demo'"
+            "invalid dmaheap.run 'shell': expected 'test', 'demo' or 'bench'"
+        );
+        assert_eq!(
+            Cmdline::parse("dmaheap.run=bench").run_mode().unwrap(),
+            RunMode::Bench
         );
         // Later values win, as in the kernel.
         assert_eq!(

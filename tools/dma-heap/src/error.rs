@@ -62,6 +62,13 @@ pub enum Error {
         /// What is wrong with it.
         msg: String,
     },
+    /// A kernel file (debugfs, sysfs) does not read as expected.
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        msg: String,
+    },
     /// A command-line argument is malformed.
     InvalidArgument {
         /// The argument's name, e.g. `SIZE`.
@@ -129,7 +136,9 @@ impl fmt::Display for Error {
                 "heap '{heap}': {op} on dma-buf failed: {}",
                 errno_text(source)
             ),
-            Error::DeviceTree { path, msg } => write!(f, "{}: {msg}", path.display()),
+            Error::DeviceTree { path, msg } | Error::Format { path, msg } => {
+                write!(f, "{}: {msg}", path.display())
+            }
             Error::InvalidArgument { arg, value, msg } => {
                 write!(f, "invalid {arg} '{value}': {msg}")
             }
@@ -182,6 +191,7 @@ pub fn errno_name(code: i32) -> String {
         libc::EINTR => "EINTR",
         libc::EIO => "EIO",
         libc::ENXIO => "ENXIO",
+        libc::ENOEXEC => "ENOEXEC",
         libc::EBADF => "EBADF",
         libc::EAGAIN => "EAGAIN",
         libc::ENOMEM => "ENOMEM",

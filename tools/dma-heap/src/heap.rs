@@ -193,6 +193,19 @@ impl DmaBuf {
         Mapping::new(self.fd.as_fd(), len).map_err(|e| self.err("mmap", e))
     }
 
+    /// `mmap(NULL, len, prot, flags, fd, offset)` of the buffer, arguments
+    /// passed as given (tests provoke `MAP_PRIVATE` and out-of-range
+    /// errors); the OS error unchanged.
+    pub fn mmap_raw(
+        &self,
+        len: usize,
+        offset: u64,
+        prot: libc::c_int,
+        flags: libc::c_int,
+    ) -> io::Result<Mapping> {
+        sys::mmap_raw(self.fd.as_fd(), len, offset, prot, flags)
+    }
+
     /// `DMA_BUF_IOCTL_SYNC` with `phase | access`.
     pub fn sync(&self, phase: Phase, access: Access) -> Result<()> {
         let phase = match phase {

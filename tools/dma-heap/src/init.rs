@@ -1,5 +1,11 @@
 //! The test image's `/init`.
 //!
+//! Before running its mode it loads the coherent heap module when the image
+//! carries one for the running kernel
+//! (`/lib/modules/$(uname -r)/kernel/drivers/dma-buf/heaps/coherent_heap.ko`)
+//! and it is not loaded yet, passing the `coherent_heap.*` parameters of
+//! `/proc/cmdline` (see [`dma_heap::module`]).
+//!
 //! PID 1 must never exit (the kernel would panic), so every path ends in
 //! [`finish`]: flush, drain the console, `sync()`, power off. A panic
 //! prints `# runner: error: ...` from the panic hook and powers off too
@@ -18,6 +24,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use dma_heap::cmdline::{Cmdline, RunMode};
+use dma_heap::module::{self, LoadOutcome};
 use dma_heap::sys;
 
 /// Filesystems to mount: (source, target, type).
@@ -79,9 +86,17 @@ pub fn main() -> ! {
 
 fn run() -> dma_heap::Result<bool> {
     let cmdline = Cmdline::read()?;
-    match cmdline.run_mode()? {
-        RunMode::Test => crate::run_tests(),
+    let mode = cmdline.run_mode()?;
+    // With the driver built as a module, no coherent heap exists until it
+    // is loaded: load it first, whatever the mode.
+    let load = module::load_coherent_heap(&cmdline);
+    if let LoadOutcome::Failed { path, error, .. } = &load {
+        println!("# runner: warning: loading {}: {error}", path.display());
+    }
+    match mode {
+        RunMode::Test => crate::run_tests(Some(load)),
         RunMode::Demo => crate::demo(),
+        RunMode::Bench => crate::bench(&dma_heap::bench::BenchConfig::default()),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::coherent::{expected_coherent_heaps, CoherentHeaps};
+use crate::coherent::{expected_coherent_heaps_with, CoherentHeaps, Rules};
 use crate::dt::Region;
 
 /// The driver behind a heap, as far as its name tells.
@@ -39,13 +39,24 @@ pub struct Inventory {
     pub regions: Vec<Region>,
     /// What the coherent heap driver should make of them.
     pub coherent: CoherentHeaps,
+    /// The driver settings `coherent` was computed with.
+    pub rules: Rules,
 }
 
 impl Inventory {
-    /// Builds the inventory for `regions`.
+    /// Builds the inventory for `regions`, with the driver's default rules.
     pub fn new(regions: Vec<Region>) -> Inventory {
-        let coherent = expected_coherent_heaps(&regions);
-        Inventory { regions, coherent }
+        Inventory::with_rules(regions, Rules::default())
+    }
+
+    /// Builds the inventory for `regions` with driver settings `rules`.
+    pub fn with_rules(regions: Vec<Region>, rules: Rules) -> Inventory {
+        let coherent = expected_coherent_heaps_with(&regions, rules);
+        Inventory {
+            regions,
+            coherent,
+            rules,
+        }
     }
 
     /// The kind of heap `heap`, judged by its name.

@@ -8,19 +8,25 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cmdline;
 pub mod coherent;
+pub mod debugfs;
 pub mod dt;
 pub mod error;
 mod fdt;
 pub mod heap;
 pub mod inventory;
+pub mod kmsg;
 pub mod ktap;
+pub mod module;
+pub mod prng;
 pub mod size;
+pub mod stats;
 pub mod suites;
 pub mod sys;
 
-pub use coherent::{expected_coherent_heaps, CoherentHeaps};
+pub use coherent::{expected_coherent_heaps, expected_coherent_heaps_with, CoherentHeaps, Rules};
 pub use dt::Region;
 pub use error::{Error, Result};
 pub use heap::{Access, DmaBuf, Heap, Mapping, Phase};

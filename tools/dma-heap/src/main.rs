@@ -10,11 +10,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use dma_heap::bench::BenchConfig;
 use dma_heap::cmdline::Cmdline;
 use dma_heap::dt;
 use dma_heap::heap::{write_and_verify, Fill, Heap, DEFAULT_FD_FLAGS};
 use dma_heap::inventory::{HeapKind, Inventory};
 use dma_heap::ktap;
+use dma_heap::module::LoadOutcome;
 use dma_heap::size::{format_size, parse_size};
 use dma_heap::suites::{self, Env};
 use dma_heap::{Error, Result};
@@ -27,9 +29,53 @@ Exit status:
 
 const INIT_HELP: &str = "\
 Run as PID 1 (or under a name ending in `init`), dma-heap is the test image's init: it \
-mounts devtmpfs, proc, sysfs and debugfs, reads /proc/cmdline, runs the mode chosen by \
-dmaheap.run= (`test`, the default, or `demo`), prints `# runner: done` and powers off. \
-dmaheap.regions=NODE,... names the reserved-memory nodes the test overlay added.";
+mounts devtmpfs, proc, sysfs and debugfs, reads /proc/cmdline, loads the coherent heap \
+module if the image has one for the running kernel \
+(/lib/modules/RELEASE/kernel/drivers/dma-buf/heaps/coherent_heap.ko, with finit_module() \
+and the coherent_heap.* parameters of the command line, e.g. coherent_heap.export_all=1), \
+runs the mode chosen by dmaheap.run= (`test`, the default, `demo` or `bench`), prints \
+`# runner: done` and powers off. dmaheap.regions=NODE,... names the reserved-memory nodes \
+the test overlay added.";
+
+const TEST_HELP: &str = "\
+Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:
+  heap_list           /dev/dma_heap is there, every heap opens
+  system_heap         allocations, zero-fill, mmap, sync and the ioctl's error cases
+  cma_heap            the same for every CMA heap; every reusable node has its heap
+  reserved_memory_dt  the nodes named by dmaheap.regions= parse
+  coherent_module     module_load (SKIP when built in); module_unload_refused:
+                      delete_module(O_NONBLOCK) fails while the heaps pin the module
+  coherent_heap       exactly the expected heaps exist (from the device tree rules and
+                      coherent_heap.export_all on the command line), the per-heap cases,
+                      len > region -> ENOMEM, and every refused node has no heap
+  coherent_debugfs    /sys/kernel/debug/coherent_heap: one file per heap, region/base/size
+                      match the device tree, buffers, in_use, peak, allocations and
+                      failures track allocations and frees, a mapping keeps its buffer
+  coherent_alloc      fill each pool until ENOMEM with 1 MiB buffers, and with small ones
+                      (one page, or more for pools over 16 MiB: at most 4096 buffers):
+                      inside the region, counters right, then the whole region allocates
+                      as one buffer; freed contents never reach a new buffer; mmap rules
+                      (MAP_PRIVATE -> EINVAL, beyond the buffer fails, offsets work)
+  coherent_stress     parallel_stress: 4 processes allocating, mapping, writing and
+                      freeing random sizes (4 KiB-4 MiB) on the largest coherent heap;
+                      ENOMEM is expected and handled, anything else fails
+  coherent_log        the kernel log has exactly the driver's expected line for every
+                      node it exports or refuses, no other driver line, no WARNING:/BUG:
+                      and no 'memremap attempted on ram'";
+
+const BENCH_HELP: &str = "\
+Measures the system, CMA and coherent heaps in /dev/dma_heap and prints plain-text \
+tables, one heap per row, then `# bench: done`. Asserts nothing (exit status 0 unless \
+it cannot run at all).
+
+- alloc+free latency of 4 KiB, 64 KiB, 1 MiB and 8 MiB buffers: median and 99th \
+percentile (CLOCK_MONOTONIC); sizes larger than the heap are skipped;
+- for heaps of known size (coherent: debugfs or device tree; CMA: device tree or CMA \
+debugfs): how many 1080p NV12 (3110400 bytes) and 4K NV12 (12441600 bytes) frames fit, \
+allocated until ENOMEM, and the share of the heap they use;
+- churn: a deterministic random workload (xorshift64*, sizes log-uniform from 4 KiB to \
+8 MiB, at most a quarter of the heap) keeping about half of the heap live, then the \
+largest single allocation still possible (binary search over sizes).";
 
 /// Exit status for a failed test run or operation.
 const EXIT_FAILURE: u8 = 1;
@@ -70,11 +116,27 @@ enum Command {
         fill: Option<u8>,
     },
     /// Run the dma-buf heap test suites and print KTAP
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_CODES, long_about = TEST_HELP)]
     Test {
         /// Output format
         #[arg(long, value_enum, default_value_t = TestFormat::Ktap)]
         format: TestFormat,
+    },
+    /// Benchmark the heaps: latency, frames that fit, fragmentation
+    #[command(after_help = EXIT_CODES, long_about = BENCH_HELP)]
+    Bench {
+        /// Timed alloc+free pairs per heap and size
+        #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+        iterations: u32,
+        /// Steps of the churn workload
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        churn_steps: u32,
+        /// Seed of the churn workload
+        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().seed)]
+        seed: u64,
+        /// Only this heap (repeatable; default: every system, CMA and coherent heap)
+        #[arg(long = "heap", value_name = "NAME")]
+        heaps: Vec<String>,
     },
 }
 
@@ -122,6 +184,18 @@ fn main() -> ExitCode {
         Command::List { format } => cmd_list(format),
         Command::Alloc { heap, size, fill } => cmd_alloc(&heap, size, fill).map(|()| true),
         Command::Test { format } => cmd_test(format),
+        Command::Bench {
+            iterations,
+            churn_steps,
+            seed,
+            heaps,
+        } => bench(&BenchConfig {
+            iterations: iterations as usize,
+            churn_steps: churn_steps as usize,
+            seed,
+            heaps,
+            ..BenchConfig::default()
+        }),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -298,12 +372,13 @@ fn cmd_alloc(heap: &str, size: u64, fill: Option<u8>) -> Result<()> {
         .map_err(stdout_err)
 }
 
-/// Runs the suites; `Ok(false)` if a case failed.
-fn run_tests() -> Result<bool> {
+/// Runs the suites; `Ok(false)` if a case failed. `load` is what init did
+/// to load the coherent heap module (`None` when not run as init).
+fn run_tests(load: Option<LoadOutcome>) -> Result<bool> {
     // Outside the test image /proc/cmdline has no dmaheap.regions=; that
     // only means no overlay nodes to check.
     let cmdline = Cmdline::read().unwrap_or_default();
-    let env = Env::from_system(&cmdline);
+    let env = Env::from_system(&cmdline, load);
     let mut w = ktap::Writer::new(io::stdout().lock());
     let totals = suites::run_all(&mut w, &env).map_err(stdout_err)?;
     Ok(totals.fail == 0)
@@ -311,8 +386,18 @@ fn run_tests() -> Result<bool> {
 
 fn cmd_test(format: TestFormat) -> Result<bool> {
     match format {
-        TestFormat::Ktap => run_tests(),
+        TestFormat::Ktap => run_tests(None),
     }
+}
+
+/// `dma-heap bench` and `dmaheap.run=bench`: figures only, so `Ok(true)`
+/// unless the report cannot be written.
+fn bench(cfg: &BenchConfig) -> Result<bool> {
+    let cmdline = Cmdline::read().unwrap_or_default();
+    let env = Env::from_system(&cmdline, None);
+    let mut out = io::stdout().lock();
+    dma_heap::bench::run(&mut out, &env, cfg).map_err(stdout_err)?;
+    Ok(true)
 }
 
 /// `dmaheap.run=demo`: the table, then 1 MiB from every heap.

@@ -57,6 +57,18 @@ pub fn format_size(n: u64) -> String {
     format!("{n} B")
 }
 
+/// Like [`format_size`] when a binary unit of at most MiB divides the size
+/// exactly (`4 KiB`, `3 MiB`), else MiB with two decimals (`3.00 MiB`):
+/// for measured amounts in tables and notes.
+pub fn format_bytes(n: u64) -> String {
+    let exact = n % (1 << 20) == 0 || (n < (1 << 20) && n % (1 << 10) == 0);
+    if exact {
+        format_size(n)
+    } else {
+        format!("{:.2} MiB", n as f64 / f64::from(1 << 20))
+    }
+}
+
 /// Test-name spelling: `4096` -> `4k`, `8388608` -> `8m`, `1000` -> `1000b`.
 pub fn size_tag(n: u64) -> String {
     for (unit, shift) in UNITS.iter().rev() {
@@ -70,6 +82,16 @@ pub fn size_tag(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approximate_bytes() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(4096), "4 KiB");
+        assert_eq!(format_bytes(3 << 20), "3 MiB");
+        assert_eq!(format_bytes((3 << 20) + 4096), "3.00 MiB");
+        assert_eq!(format_bytes(1536 << 10), "1.50 MiB");
+        assert_eq!(format_bytes(280_224 << 10), "273.66 MiB");
+    }
 
     #[test]
     fn parses_suffixes() {

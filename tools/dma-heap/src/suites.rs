@@ -4,11 +4,15 @@
 //! [`SUITES`]. Case bodies run only when the suite runs; listing cases must
 //! be cheap and must not allocate buffers.
 
+mod coherent_cases;
+pub mod stress;
+
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cmdline::Cmdline;
 use crate::coherent::other_owner;
+use crate::coherent::Rules;
 use crate::dt::{self, ReservedMemory};
 use crate::error::{errno_name, Error, Result};
 use crate::heap::{
@@ -17,11 +21,13 @@ use crate::heap::{
 };
 use crate::inventory::{HeapKind, Inventory};
 use crate::ktap::{self, Case, Log, Outcome, Suite, Totals};
+use crate::module::{self, LoadOutcome};
 use crate::size::{format_size, size_tag};
 use crate::sys;
 
 /// `/sys/module/coherent_heap`: present when the coherent heap driver is
-/// built in or loaded.
+/// loaded as a module (built in, it only appears if the driver has
+/// parameters visible in sysfs, which Rust module parameters are not).
 pub const COHERENT_MODULE: &str = "/sys/module/coherent_heap";
 
 /// Reason printed for every coherent heap case while the driver is absent.
@@ -46,8 +52,28 @@ pub const SUITES: &[Suite<Env>] = &[
         cases: reserved_memory_dt,
     },
     Suite {
+        name: "coherent_module",
+        cases: coherent_cases::coherent_module,
+    },
+    Suite {
         name: "coherent_heap",
         cases: coherent_heap,
+    },
+    Suite {
+        name: "coherent_debugfs",
+        cases: coherent_cases::coherent_debugfs,
+    },
+    Suite {
+        name: "coherent_alloc",
+        cases: coherent_cases::coherent_alloc,
+    },
+    Suite {
+        name: "coherent_stress",
+        cases: coherent_cases::coherent_stress,
+    },
+    Suite {
+        name: "coherent_log",
+        cases: coherent_cases::coherent_log,
     },
 ];
 
@@ -65,8 +91,15 @@ pub struct Env {
     pub inventory: Inventory,
     /// `dmaheap.regions=`: nodes the test overlay added.
     pub requested_nodes: Vec<String>,
-    /// `/sys/module/coherent_heap` exists.
+    /// The coherent heap driver is there: `/sys/module/coherent_heap` (a
+    /// loaded module) or its debugfs directory (built in or loaded) exists.
     pub coherent_module: bool,
+    /// Module parameter `coherent_heap.export_all` from the command line.
+    pub export_all: bool,
+    /// The driver as a loadable module.
+    pub module: ModuleInfo,
+    /// The driver's debugfs directory (`/sys/kernel/debug/coherent_heap`).
+    pub coherent_debugfs: PathBuf,
     /// MMU page size.
     pub page_size: u64,
     /// `MemTotal` from `/proc/meminfo`, in bytes.
@@ -77,9 +110,19 @@ pub struct Env {
     pub cma_debugfs: &'static str,
 }
 
+/// The coherent heap driver as a module.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// Its file for the running kernel, when the image has one.
+    pub file: Option<PathBuf>,
+    /// What init did to load it (`None`: not started as init).
+    pub load: Option<LoadOutcome>,
+}
+
 impl Env {
-    /// Looks at the running system.
-    pub fn from_system(cmdline: &Cmdline) -> Env {
+    /// Looks at the running system. `load` is what init did to load the
+    /// coherent heap module, if it ran.
+    pub fn from_system(cmdline: &Cmdline, load: Option<LoadOutcome>) -> Env {
         let heaps = Heap::list().map_err(|e| e.to_string());
         let reserved = dt::read_system().map_err(|e| e.to_string());
         let regions = match &reserved {
@@ -87,17 +130,37 @@ impl Env {
             _ => Vec::new(),
         };
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let export_all = module::export_all(cmdline);
+        let coherent_debugfs = PathBuf::from(crate::debugfs::COHERENT_DEBUGFS);
         Env {
             heaps,
             reserved,
-            inventory: Inventory::new(regions),
+            inventory: Inventory::with_rules(regions, Rules { export_all }),
             requested_nodes: cmdline.regions(),
-            coherent_module: Path::new(COHERENT_MODULE).exists(),
+            coherent_module: Path::new(COHERENT_MODULE).exists() || coherent_debugfs.is_dir(),
+            export_all,
+            module: ModuleInfo {
+                file: module::running_kernel_file(),
+                load,
+            },
+            coherent_debugfs,
             page_size: sys::page_size(),
             mem_total: meminfo_bytes(&meminfo, "MemTotal"),
             cma_total: meminfo_bytes(&meminfo, "CmaTotal"),
             cma_debugfs: "/sys/kernel/debug/cma",
         }
+    }
+
+    /// Whether the coherent heap driver is there: its module or debugfs
+    /// directory exists, or one of the heaps it should create does.
+    pub fn coherent_present(&self) -> bool {
+        self.coherent_module
+            || self
+                .inventory
+                .coherent
+                .names()
+                .iter()
+                .any(|h| self.has_heap(h))
     }
 
     /// Heap names (empty if `/dev/dma_heap` could not be read).
@@ -112,14 +175,20 @@ impl Env {
 
     /// Diagnostic lines printed after the KTAP version line.
     pub fn header(&self) -> Vec<String> {
-        match &self.heaps {
+        let mut lines = match &self.heaps {
             Ok(h) => vec![format!("heaps: {}", h.join(" "))],
             Err(e) => vec![format!("heaps: none ({e})")],
+        };
+        if self.export_all {
+            lines.push("coherent_heap.export_all=1".into());
         }
+        lines
     }
 
     /// Capacity of the CMA area behind CMA heap `heap`: from its
-    /// device-tree node, else CMA debugfs, else `CmaTotal` as a bound.
+    /// device-tree node, else CMA debugfs, else, for the default area set
+    /// up by the command line or Kconfig (`reserved`), `CmaTotal` less the
+    /// device-tree areas, else `CmaTotal` as a bound.
     pub fn cma_capacity(&self, heap: &str) -> Option<u64> {
         if let Some(size) = self.inventory.region(heap).and_then(|r| r.size()) {
             return Some(size);
@@ -130,11 +199,56 @@ impl Env {
             heap
         };
         let count = Path::new(self.cma_debugfs).join(area).join("count");
-        std::fs::read_to_string(count)
+        if let Some(pages) = std::fs::read_to_string(count)
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(|pages| pages * self.page_size)
-            .or(self.cma_total)
+        {
+            return Some(pages * self.page_size);
+        }
+        if self.is_default_cma_area(heap) {
+            let dt: u64 = self
+                .inventory
+                .regions
+                .iter()
+                .filter(|r| r.is_cma())
+                .filter_map(|r| r.size())
+                .sum();
+            if let Some(rest) = self.cma_total.and_then(|t| t.checked_sub(dt)) {
+                if rest > 0 {
+                    return Some(rest);
+                }
+            }
+        }
+        self.cma_total
+    }
+
+    /// Whether CMA heap `heap` is the default CMA area set up from the
+    /// command line or Kconfig (no `linux,cma-default` node): the CMA heap
+    /// exports it as `default_cma_region` and again under its area name
+    /// `reserved`.
+    pub fn is_default_cma_area(&self, heap: &str) -> bool {
+        (heap == "default_cma_region" || heap == "reserved")
+            && !self
+                .inventory
+                .regions
+                .iter()
+                .any(|r| r.is_cma() && r.cma_default)
+    }
+
+    /// If heap `heap` is the default CMA area again under another name
+    /// (`reserved`, or the `linux,cma-default` node's name) while
+    /// `default_cma_region` exists: `Some("default_cma_region")`.
+    pub fn cma_alias_of(&self, heap: &str) -> Option<&'static str> {
+        const DEFAULT: &str = "default_cma_region";
+        if heap == DEFAULT || !self.has_heap(DEFAULT) {
+            return None;
+        }
+        let dt_default = self
+            .inventory
+            .regions
+            .iter()
+            .any(|r| r.is_cma() && r.cma_default && r.node == heap);
+        (dt_default || self.is_default_cma_area(heap)).then_some(DEFAULT)
     }
 }
 
@@ -333,6 +447,23 @@ fn heap_cases(
                 ))
             })
         }));
+    }
+    // The coherent heap refuses more than its region holds up front -> ENOMEM.
+    if let (HeapKind::Coherent, Some(cap)) = (kind, capacity) {
+        let h = heap.to_owned();
+        let len = align_up(cap, env.page_size) + env.page_size;
+        cases.push(Case::new(
+            format!("{prefix}alloc_region_plus_page_enomem"),
+            move |_: &Env, _: &mut Log| {
+                checked(|| {
+                    Ok(expect_errno(
+                        Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0),
+                        libc::ENOMEM,
+                        &format!("len {len} (region + 1 page)"),
+                    ))
+                })
+            },
+        ));
     }
     // fd_flags outside O_CLOEXEC | O_ACCMODE -> EINVAL.
     let h = heap.to_owned();
@@ -590,7 +721,7 @@ fn check_node(env: &Env, node: &str) -> Outcome {
 fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
     let plan = &env.inventory.coherent;
     let expected: Vec<String> = plan.names().into_iter().map(str::to_owned).collect();
-    let present = env.coherent_module || expected.iter().any(|h| env.has_heap(h));
+    let present = env.coherent_present();
 
     let mut cases = Vec::new();
     let exp = expected.clone();
@@ -605,8 +736,14 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
                     exp.join(" ")
                 }
             ));
-            if env.coherent_module {
+            if Path::new(COHERENT_MODULE).exists() {
                 log.note(format!("{COHERENT_MODULE} exists"));
+            }
+            if env.coherent_debugfs.is_dir() {
+                log.note(format!("{} exists", env.coherent_debugfs.display()));
+            }
+            if env.export_all {
+                log.note("coherent_heap.export_all=1: pools that did not opt in are exported too");
             }
             Outcome::Pass
         },
@@ -696,6 +833,9 @@ mod tests {
             inventory: Inventory::new(regions),
             requested_nodes: requested.iter().map(|s| s.to_string()).collect(),
             coherent_module: false,
+            export_all: false,
+            module: ModuleInfo::default(),
+            coherent_debugfs: "/nonexistent/coherent_heap".into(),
             page_size: 4096,
             mem_total: Some(1 << 30),
             cma_total: Some(16 << 20),
@@ -901,6 +1041,170 @@ KTAP version 1
 not ok 1 reserved_memory_dt
 ";
         assert_eq!(out, expected);
+    }
+
+    /// camera (64 MiB) and display (8 MiB) accepted; a pool that did not
+    /// opt in; a mapped one.
+    fn qemu_like(export_all: bool) -> Env {
+        let node = |name: &str, base: u32, size: u32, extra: &[(&str, &[u8])]| {
+            let reg = be32(&[0, base, 0, size]);
+            let mut list: Vec<(&str, &[u8])> =
+                vec![("compatible", b"shared-dma-pool\0"), ("reg", &reg)];
+            list.extend_from_slice(extra);
+            parse_region(Path::new("/t"), name, &props(&list), Cells::default()).unwrap()
+        };
+        let heap: &[(&str, &[u8])] = &[("no-map", b""), ("linux,dma-heap", b"")];
+        let regions = vec![
+            node("camera@70000000", 0x7000_0000, 0x400_0000, heap),
+            node("display@74000000", 0x7400_0000, 0x80_0000, heap),
+            node(
+                "mapped@75000000",
+                0x7500_0000,
+                0x80_0000,
+                &[("linux,dma-heap", b"")],
+            ),
+            node(
+                "private@75800000",
+                0x7580_0000,
+                0x80_0000,
+                &[("no-map", b"")],
+            ),
+        ];
+        let mut e = env(&["camera", "display", "system"], regions.clone(), &[]);
+        e.coherent_module = true;
+        e.export_all = export_all;
+        e.inventory = Inventory::with_rules(regions, Rules { export_all });
+        e
+    }
+
+    #[test]
+    fn coherent_suites_case_names() {
+        let e = qemu_like(false);
+        assert_eq!(
+            names(&coherent_cases::coherent_module(&e)),
+            ["module_load", "module_unload_refused"]
+        );
+        assert_eq!(
+            names(&coherent_cases::coherent_debugfs(&e)),
+            [
+                "directory_lists_heaps",
+                "camera_stats_match_dt",
+                "camera_stats_track_buffers",
+                "camera_stats_count_failures",
+                "camera_mapping_keeps_buffer",
+                "display_stats_match_dt",
+                "display_stats_track_buffers",
+                "display_stats_count_failures",
+                "display_mapping_keeps_buffer"
+            ]
+        );
+        let alloc = coherent_cases::coherent_alloc(&e);
+        assert_eq!(
+            &names(&alloc)[..7],
+            [
+                "camera_fill_1m_enomem",
+                "camera_fill_16k_enomem",
+                "camera_freed_memory_zeroed",
+                "camera_refill_zeroed",
+                "camera_mmap_private_einval",
+                "camera_mmap_beyond_size_fails",
+                "camera_mmap_at_offset"
+            ]
+        );
+        assert_eq!(names(&alloc)[8], "display_fill_4k_enomem");
+        assert_eq!(
+            names(&coherent_cases::coherent_stress(&e)),
+            ["parallel_stress"]
+        );
+        assert_eq!(
+            names(&coherent_cases::coherent_log(&e)),
+            [
+                "line_camera_70000000",
+                "line_display_74000000",
+                "line_mapped_75000000",
+                "no_unexpected_lines",
+                "no_warnings"
+            ]
+        );
+        let n = names(&coherent_heap(&e)).join(" ");
+        assert!(n.contains("camera_alloc_region_plus_page_enomem"), "{n}");
+        assert!(n.contains("refused_private_75800000"), "{n}");
+        assert!(!n.contains("private_present"), "{n}");
+        assert!(!names(&system_heap(&e)).contains(&"alloc_region_plus_page_enomem"));
+    }
+
+    #[test]
+    fn export_all_adds_the_private_pool() {
+        let e = qemu_like(true);
+        let n = names(&coherent_heap(&e)).join(" ");
+        assert!(n.contains("private_present"), "{n}");
+        assert!(!n.contains("refused_private_75800000"), "{n}");
+        let log = names(&coherent_cases::coherent_log(&e)).join(" ");
+        assert!(log.contains("line_private_75800000"), "{log}");
+        assert!(names(&coherent_cases::coherent_debugfs(&e)).contains(&"private_stats_match_dt"));
+        assert_eq!(
+            e.header(),
+            ["heaps: camera display system", "coherent_heap.export_all=1"]
+        );
+    }
+
+    #[test]
+    fn coherent_suites_skip_without_driver() {
+        let mut e = qemu_like(false);
+        e.coherent_module = false;
+        e.heaps = Ok(vec!["system".into()]);
+        for suite in [
+            "coherent_debugfs",
+            "coherent_alloc",
+            "coherent_stress",
+            "coherent_log",
+        ] {
+            let out = run_suite(suite, &e);
+            assert!(!out.contains("not ok"), "{out}");
+            assert!(
+                out.ends_with(&format!(
+                    "ok 1 {suite} # SKIP coherent heap driver not present\n"
+                )),
+                "{out}"
+            );
+        }
+        // Not started as init, no module file: the driver counts as absent.
+        let out = run_suite("coherent_module", &e);
+        assert!(
+            out.contains("ok 1 module_load # SKIP coherent heap driver not present"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn default_cma_area_without_node_or_debugfs() {
+        let reg = be32(&[0, 0x7800_0000, 0, 0x200_0000]);
+        let video = parse_region(
+            Path::new("/t"),
+            "video@78000000",
+            &props(&[
+                ("compatible", b"shared-dma-pool\0"),
+                ("reg", &reg),
+                ("reusable", b""),
+            ]),
+            Cells::default(),
+        )
+        .unwrap();
+        let mut e = env(
+            &["default_cma_region", "reserved", "system", "video@78000000"],
+            vec![video],
+            &[],
+        );
+        e.cma_total = Some(48 << 20);
+        assert_eq!(e.cma_capacity("video@78000000"), Some(32 << 20));
+        assert_eq!(e.cma_capacity("default_cma_region"), Some(16 << 20));
+        assert_eq!(e.cma_capacity("reserved"), Some(16 << 20));
+        assert_eq!(e.cma_alias_of("reserved"), Some("default_cma_region"));
+        assert_eq!(e.cma_alias_of("default_cma_region"), None);
+        assert_eq!(e.cma_alias_of("video@78000000"), None);
+        // Inconsistent totals fall back to CmaTotal.
+        e.cma_total = Some(32 << 20);
+        assert_eq!(e.cma_capacity("default_cma_region"), Some(32 << 20));
     }
 
     #[test]

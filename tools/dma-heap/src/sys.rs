@@ -193,6 +193,224 @@ impl Drop for Mapping {
     }
 }
 
+/// `mmap(NULL, len, prot, flags, fd, offset)` exactly as given, for tests
+/// that provoke the kernel's checks (`MAP_PRIVATE`, ranges beyond the
+/// buffer). The result is unmapped on drop like any [`Mapping`].
+pub fn mmap_raw(
+    fd: BorrowedFd<'_>,
+    len: usize,
+    offset: u64,
+    prot: libc::c_int,
+    flags: libc::c_int,
+) -> io::Result<Mapping> {
+    if len == 0 {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let offset =
+        libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))?;
+    // SAFETY: a fresh mapping chosen by the kernel (addr NULL, no MAP_FIXED)
+    // cannot alias any Rust object; arguments are plain values.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            prot,
+            flags,
+            fd.as_raw_fd(),
+            offset,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let ptr =
+        NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+    Ok(Mapping { ptr, len })
+}
+
+/// The kernel release (`uname -r`).
+pub fn kernel_release() -> io::Result<String> {
+    // SAFETY: all-zero is a valid `utsname` (arrays of c_char).
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `uts` is a valid, writable `utsname` for the call.
+    cvt(unsafe { libc::uname(&mut uts) })?;
+    // SAFETY: the kernel NUL-terminates every field of `utsname`.
+    let release = unsafe { CStr::from_ptr(uts.release.as_ptr()) };
+    Ok(release.to_string_lossy().into_owned())
+}
+
+/// `finit_module(fd, params, flags)`: loads the module in file `fd` with
+/// parameter string `params` (`"export_all=1"`).
+pub fn finit_module(fd: BorrowedFd<'_>, params: &CStr, flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: `params` is a NUL-terminated string valid for the call and
+    // `fd` an open file; the kernel only reads both.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_finit_module,
+            fd.as_raw_fd(),
+            params.as_ptr(),
+            flags,
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `delete_module(name, flags)`: unloads module `name` (`O_NONBLOCK`: fail
+/// at once instead of waiting for its users).
+pub fn delete_module(name: &CStr, flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: `name` is a NUL-terminated string valid for the call; the
+    // kernel only reads it.
+    let ret = unsafe { libc::syscall(libc::SYS_delete_module, name.as_ptr(), flags) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Raises `RLIMIT_NOFILE` so that at least `want` descriptors can be open
+/// (the hard limit too, which needs `CAP_SYS_RESOURCE`). Returns the soft
+/// limit now in force; never lowers it.
+pub fn raise_nofile(want: u64) -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable `rlimit`.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) })?;
+    let cur: u64 = lim.rlim_cur;
+    if cur >= want {
+        return Ok(cur);
+    }
+    let want = want as libc::rlim_t;
+    let mut new = libc::rlimit {
+        rlim_cur: want,
+        rlim_max: lim.rlim_max.max(want),
+    };
+    // SAFETY: `new` is a valid `rlimit`.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } < 0 {
+        // Without CAP_SYS_RESOURCE: as far as the hard limit goes.
+        new.rlim_cur = lim.rlim_max;
+        new.rlim_max = lim.rlim_max;
+        // SAFETY: as above.
+        cvt(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) })?;
+    }
+    Ok(new.rlim_cur)
+}
+
+/// A pipe: (read end, write end), both close-on-exec.
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1 as RawFd; 2];
+    // SAFETY: `fds` is a valid array of two descriptors for the kernel to fill.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: on success both descriptors are new and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Writes all of `buf` to `fd` with plain write(2) calls (usable in a
+/// forked child and from a panic hook).
+pub fn write_all_fd(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is a valid slice for the duration of the call; a bad
+        // descriptor only makes write fail.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::from(io::ErrorKind::WriteZero));
+        }
+        buf = &buf[n as usize..];
+    }
+    Ok(())
+}
+
+/// `klogctl(SYSLOG_ACTION_READ_ALL)`: the kernel log ring buffer as text.
+pub fn syslog_read_all() -> io::Result<String> {
+    const SYSLOG_ACTION_READ_ALL: libc::c_int = 3;
+    const SYSLOG_ACTION_SIZE_BUFFER: libc::c_int = 10;
+    // SAFETY: SIZE_BUFFER ignores the buffer arguments.
+    let size = cvt(unsafe { libc::klogctl(SYSLOG_ACTION_SIZE_BUFFER, std::ptr::null_mut(), 0) })?;
+    let mut buf = vec![0u8; (size as usize).max(4096)];
+    let len = libc::c_int::try_from(buf.len()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `buf` is valid for writes of `len` bytes for the call.
+    let n = cvt(unsafe { libc::klogctl(SYSLOG_ACTION_READ_ALL, buf.as_mut_ptr().cast(), len) })?;
+    buf.truncate(n as usize);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Who we are after [`fork`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// The new process.
+    Child,
+    /// The calling process; the child's pid.
+    Parent(libc::pid_t),
+}
+
+/// `fork()`.
+///
+/// Only for single-threaded callers (the test runner): the child starts
+/// with a copy of every lock as it was, so it must not rely on locks held
+/// by other threads. The child should leave with [`exit_now`].
+pub fn fork() -> io::Result<Forked> {
+    // SAFETY: fork has no memory-safety preconditions for a single-threaded
+    // process; the child continues with a copy of our memory.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        p if p < 0 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        p => Ok(Forked::Parent(p)),
+    }
+}
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// `exit(code)`.
+    Exited(i32),
+    /// Killed by signal N.
+    Signaled(i32),
+}
+
+/// `waitpid(pid, &status, 0)`, retried on EINTR.
+pub fn wait_child(pid: libc::pid_t) -> io::Result<ExitStatus> {
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: `status` is a valid, writable int.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if libc::WIFEXITED(status) {
+            return Ok(ExitStatus::Exited(libc::WEXITSTATUS(status)));
+        }
+        if libc::WIFSIGNALED(status) {
+            return Ok(ExitStatus::Signaled(libc::WTERMSIG(status)));
+        }
+    }
+}
+
+/// `_exit(code)`: ends the process at once, without running destructors,
+/// atexit handlers or flushing std's buffers (a forked child must not
+/// flush output its parent buffered).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit has no preconditions and does not return.
+    unsafe { libc::_exit(code) }
+}
+
 /// The MMU page size.
 pub fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.

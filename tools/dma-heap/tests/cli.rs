@@ -17,6 +17,7 @@ fn help_documents_exit_codes() {
         &["test", "--help"],
         &["alloc", "--help"],
         &["list", "--help"],
+        &["bench", "--help"],
     ] {
         let out = dma_heap(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
@@ -42,4 +43,31 @@ fn usage_errors_exit_2_and_name_the_argument() {
 
     let out = dma_heap(&["test", "--format", "tap"]);
     assert_eq!(out.status.code(), Some(2));
+
+    let out = dma_heap(&["bench", "--iterations", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'--iterations <N>'"), "{err}");
+}
+
+#[test]
+fn long_help_documents_modes_suites_and_bench() {
+    let text = String::from_utf8(dma_heap(&["--help"]).stdout).unwrap();
+    for s in ["dmaheap.run=", "`bench`", "coherent_heap.ko", "export_all"] {
+        assert!(text.contains(s), "{s}: {text}");
+    }
+    let text = String::from_utf8(dma_heap(&["test", "--help"]).stdout).unwrap();
+    for s in [
+        "coherent_module",
+        "coherent_debugfs",
+        "coherent_alloc",
+        "parallel_stress",
+        "coherent_log",
+    ] {
+        assert!(text.contains(s), "{s}: {text}");
+    }
+    let text = String::from_utf8(dma_heap(&["bench", "--help"]).stdout).unwrap();
+    for s in ["# bench: done", "1080p NV12", "--iterations", "--heap"] {
+        assert!(text.contains(s), "{s}: {text}");
+    }
 }
