@@ -1,0 +1,150 @@
+"""Unit tests of checks/crates.py and checks/kernel_series.py (run by scripts/check-layer)."""
+
+import contextlib
+import io
+import tempfile
+import unittest
+from pathlib import Path
+
+import crates
+import kernel_series
+
+LOCK = """\
+version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["libc", "toml"]
+
+[[package]]
+name = "toml"
+version = "1.2.2+spec-1.1.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "{toml}"
+
+[[package]]
+name = "libc"
+version = "0.2.191"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "{libc}"
+"""
+SUMS = {"toml": "a" * 64, "libc": "b" * 64}
+
+PATCH = """\
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+Subject: [PATCH] a change
+
+Why.
+
+{sob}
+---
+{status}
+
+ a | 1 +
+"""
+SOB = "Signed-off-by: A Developer <dev@example.org>"
+
+
+class Crates(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp())
+        (self.dir / "Cargo.toml").write_text('[workspace]\nmembers = ["app", "tool"]\n')
+        self.lock = self.dir / "Cargo.lock"
+        self.lock.write_text(LOCK.format(**SUMS))
+        self.inc = self.dir / "x-crates.inc"
+        self.recipe = self.dir / "x.bb"
+        self.recipe.write_text('SRC_URI += "file://tools/app file://tools/tool"\n')
+
+    def test_generate_lists_registry_crates_sorted_with_checksums(self):
+        text = crates.generate_text(self.lock)
+        self.assertIn("    crate://crates.io/libc/0.2.191 \\\n    crate://crates.io/toml/1.2.2+spec-1.1.0 \\\n", text)
+        self.assertIn(f'SRC_URI[toml-1.2.2+spec-1.1.0.sha256sum] = "{"a" * 64}"', text)
+        self.assertNotIn("app", text)
+
+    def test_check_passes_when_current(self):
+        self.inc.write_text(crates.generate_text(self.lock))
+        self.assertEqual(crates.check(self.lock, self.inc, self.recipe), [])
+
+    def test_check_fails_when_lock_changes(self):
+        self.inc.write_text(crates.generate_text(self.lock))
+        self.lock.write_text(LOCK.format(toml="c" * 64, libc="b" * 64))
+        problems = crates.check(self.lock, self.inc, self.recipe)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("is stale", problems[0])
+
+    def test_check_fails_on_missing_member(self):
+        self.inc.write_text(crates.generate_text(self.lock))
+        self.recipe.write_text('SRC_URI += "file://tools/app"\n')
+        self.assertEqual(crates.check(self.lock, self.inc, self.recipe),
+                         [f"{self.recipe}: workspace member tool has no file://tools/tool entry in SRC_URI"])
+
+    def test_rejects_other_lockfile_versions_and_sources(self):
+        self.lock.write_text(LOCK.format(**SUMS).replace("version = 3", "version = 4"))
+        with self.assertRaisesRegex(crates.InputError, "lockfile version 4"):
+            crates.generate_text(self.lock)
+        self.lock.write_text(LOCK.format(**SUMS).replace(
+            'source = "registry+https://github.com/rust-lang/crates.io-index"\nchecksum = "' + "b" * 64 + '"',
+            'source = "git+https://example.org/libc#abc"'))
+        with self.assertRaisesRegex(crates.InputError, "libc 0.2.191 comes from git"):
+            crates.generate_text(self.lock)
+
+    def test_main_exit_status(self):
+        self.inc.write_text("stale\n")
+        args = ["check", "--lock", str(self.lock), "--inc", str(self.inc), "--recipe", str(self.recipe)]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(crates.main(args), 1)
+        self.assertIn("is stale against", err.getvalue())
+        self.assertEqual(crates.main(["generate", "--lock", str(self.lock), "--out", str(self.inc)]), 0)
+        self.assertEqual(crates.main(args), 0)
+
+
+class KernelSeries(unittest.TestCase):
+    def setUp(self):
+        self.files = Path(tempfile.mkdtemp())
+        for name in ("0001-a.patch", "0002-b.patch"):
+            (self.files / name).write_text(PATCH.format(sob=SOB, status="Upstream-Status: Pending"))
+        (self.files / "base.cfg").write_text("CONFIG_A=y\n")
+        self.recipe = self.files / "k.bb"
+        self.recipe.write_text('SRC_URI = "\\\n    file://0001-a.patch \\\n    file://0002-b.patch \\\n'
+                               '    file://base.cfg \\\n"\n')
+
+    def test_current_series_passes(self):
+        self.assertEqual(kernel_series.series_problems(self.files, self.recipe), [])
+        self.assertEqual(kernel_series.patch_problems(self.files / "0001-a.patch"), [])
+
+    def test_new_patch_makes_the_list_stale(self):
+        (self.files / "0003-c.patch").write_text(PATCH.format(sob=SOB, status="Upstream-Status: Pending"))
+        problems = kernel_series.series_problems(self.files, self.recipe)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("missing 0003-c.patch", problems[0])
+
+    def test_removed_patch_and_order(self):
+        (self.files / "0002-b.patch").unlink()
+        self.assertIn("not in files/: 0002-b.patch", kernel_series.series_problems(self.files, self.recipe)[0])
+        self.recipe.write_text("file://0002-b.patch file://0001-a.patch file://base.cfg\n")
+        (self.files / "0002-b.patch").write_text("x")
+        self.assertIn("order differs", kernel_series.series_problems(self.files, self.recipe)[0])
+
+    def test_unlisted_cfg(self):
+        (self.files / "extra.cfg").write_text("CONFIG_B=y\n")
+        self.assertEqual(kernel_series.series_problems(self.files, self.recipe),
+                         [f"{self.recipe}: SRC_URI does not name files/extra.cfg"])
+
+    def test_patch_headers(self):
+        p = self.files / "0001-a.patch"
+        p.write_text(PATCH.format(sob="", status="Upstream-Status: Pending"))
+        self.assertEqual(kernel_series.patch_problems(p), [f"{p}: no Signed-off-by: line"])
+        p.write_text(PATCH.format(sob=SOB, status=""))
+        self.assertEqual(kernel_series.patch_problems(p), [f"{p}: no Upstream-Status: line"])
+        p.write_text(PATCH.format(sob=SOB, status="Upstream-Status: Maybe"))
+        self.assertEqual(kernel_series.patch_problems(p), [f"{p}: malformed Upstream-Status: line"])
+        p.write_text(PATCH.format(sob=SOB, status="Upstream-Status: Inappropriate"))
+        self.assertIn("needs a [reason", kernel_series.patch_problems(p)[0])
+        p.write_text(PATCH.format(sob=SOB, status="Upstream-Status: Inappropriate [oe specific]"))
+        self.assertEqual(kernel_series.patch_problems(p), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

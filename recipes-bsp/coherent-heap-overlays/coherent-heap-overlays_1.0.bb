@@ -1,0 +1,114 @@
+# nooelint: oelint.var.bbclassextend,oelint.var.suggestedvar.CVE_PRODUCT - device trees of the target machine, this layer's own sources
+SUMMARY = "Device-tree overlays that declare coherent dma-buf heap regions"
+DESCRIPTION = "Compiles the overlays of the machine's board from the layer's \
+               dts/<board>/ directory, checks them with dtregion against the \
+               board's base device tree, and deploys them. For QEMU virt it \
+               also deploys QEMU's virt device tree merged with the overlays, \
+               which runqemu loads through QB_DTB."
+HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
+BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
+SECTION = "bsp"
+# The overlays are (GPL-2.0-only OR MIT), see their SPDX lines. oe-core from
+# blacksail on wants SPDX operators; wrynose parses only & and |.
+LICENSE = "${@'GPL-2.0-only OR MIT' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'GPL-2.0-only | MIT'}"
+# nooelint: oelint.var.licenseremotefile - the .dtso files carry SPDX lines; the texts are the common licenses
+LIC_FILES_CHKSUM = "\
+    file://${COMMON_LICENSE_DIR}/GPL-2.0-only;md5=801f80980d171dd6425610833a22dbe6 \
+    file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302 \
+"
+
+DEPENDS += "dma-heap-tools-native"
+DEPENDS:append:qemuarm64 = " qemu-system-native"
+
+# The layer's own dts/ directory, not a copy: the standalone build reads the
+# same files.
+# nooelint: oelint.vars.fileextrapaths - the source is this layer's dts/
+FILESEXTRAPATHS:prepend := "${THISDIR}/../..:"
+SRC_URI = "\
+    file://dts/${COHERENT_HEAP_BOARD} \
+    file://dts/boards.toml \
+"
+
+inherit devicetree
+
+# Set by conf/include/coherent-heap.inc or the machine (dts/<board>).
+COHERENT_HEAP_BOARD ??= ""
+COMPATIBLE_MACHINE:coherent-heap = "^${MACHINE}$"
+
+DT_FILES_PATH = "${UNPACKDIR}/dts/${COHERENT_HEAP_BOARD}"
+
+# The base device tree the overlays are checked against (and, for QEMU,
+# merged into). QEMU virt: dumped from the same machine runqemu boots
+# (QB_MACHINE, QB_CPU, QB_SMP, QB_MEM), without the random /chosen seeds so
+# that the output is reproducible (QEMU adds fresh ones at boot). Boards: the
+# board's DTB as the kernel deploys it: dts/<board> is named after the DTB
+# (dts/boards.toml), so KERNEL_DEVICETREE must build it.
+COHERENT_HEAP_BASE_DTB = "${DEPLOY_DIR_IMAGE}/${COHERENT_HEAP_BOARD}.dtb"
+COHERENT_HEAP_BASE_DTB:qemuarm64 = "${WORKDIR}/base/virt.dtb"
+COHERENT_HEAP_MERGED_DTB = ""
+COHERENT_HEAP_MERGED_DTB:qemuarm64 = "virt-coherent-heap.dtb"
+
+do_coherent_heap_base() {
+    rm -rf ${WORKDIR}/base
+    mkdir -p ${WORKDIR}/base
+    qemu-system-aarch64 ${QB_MACHINE} ${QB_CPU} ${QB_SMP} ${QB_MEM} -nographic \
+        -machine dumpdtb=${WORKDIR}/base/virt.dtb >${WORKDIR}/base/dumpdtb.log 2>&1 ||
+        bbfatal "qemu-system-aarch64 could not dump the virt device tree: $(cat ${WORKDIR}/base/dumpdtb.log)"
+    fdtput -d ${WORKDIR}/base/virt.dtb /chosen kaslr-seed 2>/dev/null || true
+    fdtput -d ${WORKDIR}/base/virt.dtb /chosen rng-seed 2>/dev/null || true
+}
+do_coherent_heap_base[doc] = "Dumps QEMU's virt device tree for the machine runqemu boots"
+do_coherent_heap_base[vardeps] += "QB_MACHINE QB_CPU QB_SMP QB_MEM"
+
+# Regions that are wrong on purpose: the QEMU test set exercises the driver's
+# refusals (conf/machine/qemuarm64-coherent-heap.conf). dtregion's errors on
+# these nodes are expected; an error on any other node fails the build.
+COHERENT_HEAP_DTREGION_EXPECTED ??= ""
+
+python do_coherent_heap_check() {
+    import glob
+    import json
+    import subprocess
+
+    board = d.getVar("COHERENT_HEAP_BOARD")
+    base = d.getVar("COHERENT_HEAP_BASE_DTB")
+    overlays = sorted(glob.glob(os.path.join(d.getVar("B"), "*.dtbo")))
+    if not overlays:
+        bb.fatal("no overlays in dts/%s" % board)
+    if not os.path.isfile(base):
+        bb.fatal("base device tree %s not found" % base)
+
+    env = dict(os.environ, PATH=d.getVar("PATH"))
+    cmd = ["dtregion", "check", "--boards", os.path.join(d.getVar("UNPACKDIR"), "dts", "boards.toml"),
+           "--board", board, base] + overlays
+    human = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if human.returncode not in (0, 1):
+        bb.fatal("%s failed (exit %d):\n%s%s" % (" ".join(cmd), human.returncode, human.stdout, human.stderr))
+    report = json.loads(subprocess.run(cmd + ["--format", "json"], env=env, capture_output=True, text=True).stdout)
+
+    expected = set(d.getVar("COHERENT_HEAP_DTREGION_EXPECTED").split())
+    errors = [p for p in report["problems"] if p["severity"] == "error"]
+    if any(p["node"] not in expected for p in errors):
+        bb.fatal("dtregion check of dts/%s:\n%s%s" % (board, human.stdout, human.stderr))
+    bb.note("dtregion check of dts/%s: %s (errors expected on: %s)"
+            % (board, human.stdout.strip().splitlines()[-1], " ".join(sorted(expected)) or "none"))
+
+    merged = d.getVar("COHERENT_HEAP_MERGED_DTB")
+    if merged:
+        subprocess.run(["fdtoverlay", "-i", base, "-o", os.path.join(d.getVar("B"), merged)] + overlays,
+                       env=env, check=True)
+}
+do_coherent_heap_check[doc] = "Checks the overlays with dtregion; for QEMU, merges them into the virt device tree"
+do_coherent_heap_check[vardeps] += "COHERENT_HEAP_DTREGION_EXPECTED"
+
+addtask coherent_heap_check after do_compile before do_install
+addtask coherent_heap_base after do_prepare_recipe_sysroot before do_coherent_heap_check
+do_coherent_heap_check[depends] += "${@'' if 'qemuarm64' in (d.getVar('OVERRIDES') or '').split(':') else 'virtual/kernel:do_deploy'}"
+
+# nooelint: oelint.task.noanonpython - skipping needs it: a machine without a board has nothing to build
+python () {
+    if not d.getVar("COHERENT_HEAP_BOARD"):
+        raise bb.parse.SkipRecipe("COHERENT_HEAP_BOARD is not set: require conf/include/coherent-heap.inc and set it to a directory of dts/")
+    if "qemuarm64" not in d.getVar("OVERRIDES").split(":"):
+        bb.build.deltask("do_coherent_heap_base", d)
+}

@@ -1,0 +1,28 @@
+# nooelint: oelint.var.suggestedvar.CVE_PRODUCT - an image: its packages carry their own
+SUMMARY = "Test image for the coherent dma-buf heap"
+DESCRIPTION = "core-image-minimal with the coherent heap module, the dma-heap \
+               tool and the kernel's dma-buf heaps selftest: the checks the \
+               standalone test image runs, as oeqa runtime tests (testimage)."
+HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
+BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
+SECTION = "images"
+LICENSE = "MIT"
+
+# nooelint: oelint.file.requirenotfound - oe-core's image, not in this layer
+require recipes-core/images/core-image-minimal.bb
+
+IMAGE_INSTALL += "\
+    dma-heap-tools \
+    kernel-module-coherent-heap \
+    kselftest-dmabuf-heaps \
+"
+
+# Only machines set up by conf/include/coherent-heap.inc have the module.
+COMPATIBLE_MACHINE = "^$"
+COMPATIBLE_MACHINE:coherent-heap = "^${MACHINE}$"
+
+# testimage: oe-core's basic checks plus this layer's (lib/oeqa/runtime/cases/
+# coherent_heap.py). The tests log in over ssh.
+# nooelint: oelint.vars.outofcontext - this is an image (through core-image-minimal.bb)
+IMAGE_FEATURES += "ssh-server-dropbear"
+TEST_SUITES = "ping ssh coherent_heap"

@@ -1,0 +1,48 @@
+# nooelint: oelint.var.suggestedvar.CVE_PRODUCT - this layer's own tools, not in any CVE database
+# Generated with cargo-bitbake 0.3.16 from tools/dma-heap, then edited: the
+# source is this layer's tools/ workspace (not a git URL), and the crate list
+# with its sha256 sums is dma-heap-tools-crates.inc, generated from
+# tools/Cargo.lock by checks/crates.py (scripts/check-layer fails when it is
+# stale). See docs/yocto.md, "Updating the crate list".
+SUMMARY = "dma-buf heap tools: dma-heap (target), bootlog and dtregion (host)"
+DESCRIPTION = "dma-heap lists the dma-buf heaps, allocates from them and runs \
+               the in-image test suites (KTAP). bootlog checks a QEMU console \
+               log and dtregion checks device-tree reserved-memory regions; \
+               both are host tools, used from the native variant."
+HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
+BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
+SECTION = "devel"
+# The tools are MIT; the crates linked into them are MIT or Apache-2.0
+# (unicode-ident adds Unicode-3.0) and, in dtregion, MPL-2.0 (fdt).
+# oe-core from blacksail on wants SPDX operators; wrynose parses only & and |.
+LICENSE = "${@'MIT AND MPL-2.0 AND Unicode-3.0 AND (Apache-2.0 OR MIT)' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'MIT & MPL-2.0 & Unicode-3.0 & (Apache-2.0 | MIT)'}"
+# nooelint: oelint.var.licenseremotefile - tools/ has no license file of its own: the layer is MIT (README)
+LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+
+# The layer's own tools/ workspace: the manifest, the lockfile and each member
+# (tools/target, a local build directory, stays out).
+# nooelint: oelint.vars.fileextrapaths,oelint.vars.outofcontext - the source is this layer's tools/
+FILESEXTRAPATHS:prepend := "${THISDIR}/../..:"
+require ${BPN}-crates.inc
+SRC_URI += "\
+    file://tools/Cargo.toml \
+    file://tools/Cargo.lock \
+    file://tools/dma-heap \
+    file://tools/bootlog \
+    file://tools/dtregion \
+"
+
+S = "${UNPACKDIR}/tools"
+
+inherit cargo
+
+# Target: only dma-heap goes into the image. Native: every tool of the
+# workspace (dtregion and bootlog are what the build host uses).
+CARGO_BUILD_FLAGS:append:class-target = " -p dma-heap"
+CARGO_BUILD_FLAGS:append:class-native = " --workspace"
+
+# The workspace's release profile strips the binaries; leave that to the
+# packaging, so that the -dbg package has the debug information.
+export CARGO_PROFILE_RELEASE_STRIP = "false"
+
+BBCLASSEXTEND = "native"
