@@ -59,9 +59,19 @@ Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:
   coherent_stress     parallel_stress: 4 processes allocating, mapping, writing and
                       freeing random sizes (4 KiB-4 MiB) on the largest coherent heap;
                       ENOMEM is expected and handled, anything else fails
+  kselftest_dmabuf_heaps
+                      the kernel's own selftest /usr/lib/kselftests/dmabuf-heap on every
+                      heap, coherent ones included (each needs 33 MiB free: it keeps its
+                      first 1 MiB buffer while it allocates 32 x 1 MiB): each of its
+                      results is a case (dmabuf_heap_HEAP_...), with its `# ` lines;
+                      results_match_plan: as many results as its plan; exit_status: PASS
+                      or XFAIL, not killed, done within 120 s. SKIP if not in the image
   coherent_log        the kernel log has exactly the driver's expected line for every
                       node it exports or refuses, no other driver line, no WARNING:/BUG:
-                      and no 'memremap attempted on ram'";
+                      and no 'memremap attempted on ram'
+  kmemleak            scan_clean (debug kernels, CONFIG_DEBUG_KMEMLEAK): after every other
+                      suite, wait 5 s, write `scan` to /sys/kernel/debug/kmemleak twice,
+                      read it: any 'unreferenced object' fails. SKIP without kmemleak";
 
 const BENCH_HELP: &str = "\
 Measures the system, CMA and coherent heaps in /dev/dma_heap and prints plain-text \

@@ -2,13 +2,19 @@
 //!
 //! Adding a suite is one function returning its cases plus one entry in
 //! [`SUITES`]. Case bodies run only when the suite runs; listing cases must
-//! be cheap and must not allocate buffers.
+//! be cheap and must not allocate buffers. Listing happens when the suite
+//! starts, right before its plan line, which `kselftest_dmabuf_heaps` uses:
+//! its cases are the results of the mainline selftest, so listing them runs
+//! it (see [`kselftest`]).
 
 mod coherent_cases;
+pub mod kmemleak;
+pub mod kselftest;
 pub mod stress;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::cmdline::Cmdline;
 use crate::coherent::other_owner;
@@ -33,7 +39,9 @@ pub const COHERENT_MODULE: &str = "/sys/module/coherent_heap";
 /// Reason printed for every coherent heap case while the driver is absent.
 pub const NO_COHERENT_DRIVER: &str = "coherent heap driver not present";
 
-/// The suites, in run order.
+/// The suites, in run order: `kselftest_dmabuf_heaps` after the suites of
+/// our own, `coherent_log` after everything that allocates (it also
+/// catches what they provoked), `kmemleak` last of all.
 pub const SUITES: &[Suite<Env>] = &[
     Suite {
         name: "heap_list",
@@ -72,8 +80,16 @@ pub const SUITES: &[Suite<Env>] = &[
         cases: coherent_cases::coherent_stress,
     },
     Suite {
+        name: "kselftest_dmabuf_heaps",
+        cases: kselftest::kselftest_dmabuf_heaps,
+    },
+    Suite {
         name: "coherent_log",
         cases: coherent_cases::coherent_log,
+    },
+    Suite {
+        name: "kmemleak",
+        cases: kmemleak::kmemleak,
     },
 ];
 
@@ -108,6 +124,16 @@ pub struct Env {
     pub cma_total: Option<u64>,
     /// Directory of CMA debugfs entries (`/sys/kernel/debug/cma`).
     pub cma_debugfs: &'static str,
+    /// The mainline dma-buf heap selftest ([`kselftest::DMABUF_HEAP_SELFTEST`]).
+    pub kselftest: PathBuf,
+    /// Its time limit.
+    pub kselftest_timeout: Duration,
+    /// kmemleak's debugfs file ([`kmemleak::KMEMLEAK`]).
+    pub kmemleak: PathBuf,
+    /// How long to wait before the kmemleak scans ([`kmemleak::MIN_AGE`]).
+    pub kmemleak_wait: Duration,
+    /// `kmemleak=` from the command line.
+    pub kmemleak_param: Option<String>,
 }
 
 /// The coherent heap driver as a module.
@@ -148,6 +174,11 @@ impl Env {
             mem_total: meminfo_bytes(&meminfo, "MemTotal"),
             cma_total: meminfo_bytes(&meminfo, "CmaTotal"),
             cma_debugfs: "/sys/kernel/debug/cma",
+            kselftest: PathBuf::from(kselftest::DMABUF_HEAP_SELFTEST),
+            kselftest_timeout: kselftest::TIMEOUT,
+            kmemleak: PathBuf::from(kmemleak::KMEMLEAK),
+            kmemleak_wait: kmemleak::MIN_AGE,
+            kmemleak_param: cmdline.get("kmemleak").map(str::to_owned),
         }
     }
 
@@ -817,11 +848,11 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::dt::{parse_region, tests::be32, tests::props, Cells};
 
-    fn env(heaps: &[&str], regions: Vec<crate::dt::Region>, requested: &[&str]) -> Env {
+    pub(crate) fn env(heaps: &[&str], regions: Vec<crate::dt::Region>, requested: &[&str]) -> Env {
         Env {
             heaps: Ok(heaps.iter().map(|s| s.to_string()).collect()),
             reserved: Ok(Some(ReservedMemory {
@@ -840,6 +871,11 @@ mod tests {
             mem_total: Some(1 << 30),
             cma_total: Some(16 << 20),
             cma_debugfs: "/nonexistent",
+            kselftest: "/nonexistent/dmabuf-heap".into(),
+            kselftest_timeout: Duration::from_secs(5),
+            kmemleak: "/nonexistent/kmemleak".into(),
+            kmemleak_wait: Duration::ZERO,
+            kmemleak_param: None,
         }
     }
 
@@ -863,11 +899,23 @@ mod tests {
         cases.iter().map(|c| c.name.as_str()).collect()
     }
 
-    fn run_suite(suite: &str, env: &Env) -> String {
+    pub(crate) fn run_suite(suite: &str, env: &Env) -> String {
         let s = SUITES.iter().find(|s| s.name == suite).unwrap();
         let mut w = ktap::Writer::new(Vec::new());
         ktap::run(&mut w, &[], std::slice::from_ref(s), env).unwrap();
         String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn suite_order() {
+        let names: Vec<&str> = SUITES.iter().map(|s| s.name).collect();
+        let pos = |n: &str| names.iter().position(|&x| x == n).unwrap();
+        assert_eq!(
+            &names[names.len() - 3..],
+            ["kselftest_dmabuf_heaps", "coherent_log", "kmemleak"]
+        );
+        assert!(pos("coherent_stress") < pos("kselftest_dmabuf_heaps"));
+        assert_eq!(names[0], "heap_list");
     }
 
     #[test]

@@ -403,6 +403,18 @@ pub fn wait_child(pid: libc::pid_t) -> io::Result<ExitStatus> {
     }
 }
 
+/// `kill(-pgid, SIGKILL)`: kills every process of process group `pgid`
+/// (a child started as the leader of its own group).
+pub fn kill_process_group(pgid: u32) -> io::Result<()> {
+    let pgid = libc::pid_t::try_from(pgid)
+        .ok()
+        .filter(|&p| p > 1)
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: kill has no memory-safety preconditions; a negative pid
+    // addresses the process group, never this process alone.
+    cvt(unsafe { libc::kill(-pgid, libc::SIGKILL) }).map(drop)
+}
+
 /// `_exit(code)`: ends the process at once, without running destructors,
 /// atexit handlers or flushing std's buffers (a forked child must not
 /// flush output its parent buffered).

@@ -63,9 +63,19 @@ fn long_help_documents_modes_suites_and_bench() {
         "coherent_alloc",
         "parallel_stress",
         "coherent_log",
+        "kselftest_dmabuf_heaps",
+        "/usr/lib/kselftests/dmabuf-heap",
+        "kmemleak",
+        "scan_clean",
     ] {
         assert!(text.contains(s), "{s}: {text}");
     }
+    // Run order: the selftest after our suites, coherent_log after it,
+    // kmemleak last.
+    let at = |s: &str| text.find(s).unwrap();
+    assert!(at("coherent_stress") < at("kselftest_dmabuf_heaps"));
+    assert!(at("kselftest_dmabuf_heaps") < at("coherent_log"));
+    assert!(at("coherent_log") < at("kmemleak"));
     let text = String::from_utf8(dma_heap(&["bench", "--help"]).stdout).unwrap();
     for s in ["# bench: done", "1080p NV12", "--iterations", "--heap"] {
         assert!(text.contains(s), "{s}: {text}");
