@@ -16,7 +16,41 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Pinned QEMU "virt" machine: the DTB is dumped with exactly these options and
 # the boot uses them again, so the tree matches the machine.
-QEMU_VIRT_OPTS=(-machine "virt-10.0,gic-version=3" -cpu cortex-a72 -smp 4 -m 1G)
+QEMU_VIRT_OPTS=(-machine "virt,gic-version=3" -cpu cortex-a72 -smp 4 -m 1G)
+
+# The QEMU machines scripts/boot knows, and the board of dts/ each emulates.
+QEMU_MACHINES=(virt raspi4b imx8mp-evk)
+declare -A QEMU_BOARD=([virt]=qemu-virt [raspi4b]=bcm2711-rpi-4-b [imx8mp-evk]=imx8mp-evk)
+
+# qemu_machine_opts MACHINE: QEMU options and kernel console arguments of a
+# machine, as two lines. virt is pinned (QEMU_VIRT_OPTS); raspi4b and
+# imx8mp-evk emulate fixed boards (the Pi's first UART is its PL011, which
+# the DT's stdout-path does not name; the EVK's console is UART2, QEMU's
+# second serial port).
+qemu_machine_opts() {
+	case $1 in
+	virt)
+		echo "${QEMU_VIRT_OPTS[*]} -serial stdio"
+		echo "console=ttyAMA0"
+		;;
+	raspi4b)
+		echo "-machine raspi4b -m 2G -serial stdio"
+		echo "console=ttyAMA0,115200 earlycon=pl011,mmio32,0xfe201000"
+		;;
+	imx8mp-evk)
+		echo "-machine imx8mp-evk -m 3G -serial null -serial stdio"
+		echo "console=ttymxc1,115200"
+		;;
+	*) die "unknown machine $1 (known: ${QEMU_MACHINES[*]})" ;;
+	esac
+}
+
+# board_dtb BOARD: the board's base DTB (relative to arch/arm64/boot/dts/),
+# from dts/boards.toml; empty for a board whose tree QEMU generates.
+board_dtb() {
+	awk -v key="[board.$1]" '$0 == key { f = 1; next } /^\[/ { f = 0 }
+		f && $1 == "dtb" { gsub(/"/, "", $3); print $3 }' "$LAYER_DIR/dts/boards.toml"
+}
 
 # qemu_setup: set QEMU to the command of the pinned QEMU (scripts/fetch-qemu),
 # whatever QEMU the host has, with no network and no audio.
