@@ -52,6 +52,36 @@ board_dtb() {
 		f && $1 == "dtb" { gsub(/"/, "", $3); print $3 }' "$LAYER_DIR/dts/boards.toml"
 }
 
+# compile_kernel_dtb KERNEL_SRC DTB OUT: compile DTB (e.g.
+# broadcom/bcm2711-rpi-4-b.dtb) from its .dts in the kernel source as the
+# kernel does (cpp, then dtc -@ so that overlays can refer to its labels).
+compile_kernel_dtb() {
+	local src=$1 dtb=$2 out=$3
+	mkdir -p "$(dirname "$out")"
+	cpp -nostdinc -I "$src/include" -I "$src/arch/arm64/boot/dts" \
+		-I "$src/scripts/dtc/include-prefixes" -undef -D__DTS__ -x assembler-with-cpp \
+		-o "$out.pp" "$src/arch/arm64/boot/dts/${dtb%.dtb}.dts"
+	dtc -q -@ -I dts -O dtb -o "$out" "$out.pp"
+	rm -f "$out.pp"
+}
+
+# dump_virt_dtb OUT: the QEMU virt tree, dumped with QEMU_VIRT_OPTS (the
+# options the boot uses). QEMU puts random kaslr-seed/rng-seed into /chosen:
+# they are dropped (QEMU adds fresh ones at boot), and the tree is written out
+# again by dtc, since deleting them leaves stale bytes in the blob.
+dump_virt_dtb() {
+	local out=$1
+	mkdir -p "$(dirname "$out")"
+	qemu_setup
+	"${QEMU[@]}" "${QEMU_VIRT_OPTS[@]}" -machine dumpdtb="$out" -nographic >"$out.log" 2>&1 ||
+		{ cat "$out.log" >&2; die "qemu could not dump the virt DTB"; }
+	rm -f "$out.log"
+	fdtput -d "$out" /chosen kaslr-seed 2>/dev/null || true
+	fdtput -d "$out" /chosen rng-seed 2>/dev/null || true
+	dtc -q -I dtb -O dtb -o "$out.tmp" "$out"
+	mv "$out.tmp" "$out"
+}
+
 # qemu_setup: set QEMU to the command of the pinned QEMU (scripts/fetch-qemu),
 # whatever QEMU the host has, with no network and no audio.
 qemu_setup() {
