@@ -490,24 +490,8 @@ pub fn drain_stdout() -> io::Result<()> {
 /// Writes all of `buf` to descriptor 1 with plain write(2) calls,
 /// bypassing std's buffered and locked stdout (for last words from a panic
 /// hook).
-pub fn write_stdout_unbuffered(mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        // SAFETY: `buf` is a valid slice for the duration of the call; a
-        // closed descriptor 1 only makes write fail with EBADF.
-        let n = unsafe { libc::write(libc::STDOUT_FILENO, buf.as_ptr().cast(), buf.len()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(io::Error::from(io::ErrorKind::WriteZero));
-        }
-        buf = &buf[n as usize..];
-    }
-    Ok(())
+pub fn write_stdout_unbuffered(buf: &[u8]) -> io::Result<()> {
+    write_all_fd(libc::STDOUT_FILENO, buf)
 }
 
 /// Pauses the calling thread until a signal arrives.
