@@ -21,6 +21,19 @@ pub enum RunMode {
     Bench,
 }
 
+/// How the test image's init ends the boot (`dmaheap.end=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndAction {
+    /// `reboot(LINUX_REBOOT_CMD_POWER_OFF)` (the default).
+    PowerOff,
+    /// `reboot(LINUX_REBOOT_CMD_RESTART)`: for QEMU machines run with
+    /// `-no-reboot` whose power-off may return (see `scripts/boot`). A
+    /// failed restart halts in the kernel ("Reboot failed -- System
+    /// halted"); a failed power-off returns to `do_exit()` of PID 1 with
+    /// interrupts disabled, a WARNING and then a panic.
+    Restart,
+}
+
 /// A parsed kernel command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cmdline {
@@ -119,6 +132,19 @@ impl Cmdline {
             }),
         }
     }
+
+    /// `dmaheap.end=`: `poweroff` (default) or `reboot`.
+    pub fn end_action(&self) -> Result<EndAction> {
+        match self.get("dmaheap.end") {
+            None | Some("poweroff") => Ok(EndAction::PowerOff),
+            Some("reboot") => Ok(EndAction::Restart),
+            Some(other) => Err(Error::InvalidArgument {
+                arg: "dmaheap.end",
+                value: other.into(),
+                msg: "expected 'poweroff' or 'reboot'".into(),
+            }),
+        }
+    }
 }
 
 fn split_param(word: &str) -> (String, Option<String>) {
@@ -187,6 +213,22 @@ mod tests {
                 .run_mode()
                 .unwrap(),
             RunMode::Demo
+        );
+    }
+
+    #[test]
+    fn end_action() {
+        let end = |s: &str| Cmdline::parse(s).end_action();
+        assert_eq!(end("").unwrap(), EndAction::PowerOff);
+        assert_eq!(end("dmaheap.end=poweroff").unwrap(), EndAction::PowerOff);
+        assert_eq!(end("dmaheap.end=reboot").unwrap(), EndAction::Restart);
+        assert_eq!(
+            end("dmaheap.end=halt").unwrap_err().to_string(),
+            "invalid dmaheap.end 'halt': expected 'poweroff' or 'reboot'"
+        );
+        assert_eq!(
+            end("dmaheap.end=reboot dmaheap.end=poweroff").unwrap(),
+            EndAction::PowerOff
         );
     }
 }

@@ -7,9 +7,10 @@
 //! `/proc/cmdline` (see [`dma_heap::module`]).
 //!
 //! PID 1 must never exit (the kernel would panic), so every path ends in
-//! [`finish`]: flush, drain the console, `sync()`, power off. A panic
-//! prints `# runner: error: ...` from the panic hook and powers off too
-//! (release builds abort on panic, so the hook is the last chance).
+//! [`finish`]: flush, drain the console, `sync()`, power off (or restart,
+//! with `dmaheap.end=reboot`). A panic prints `# runner: error: ...` from
+//! the panic hook and ends the same way (release builds abort on panic, so
+//! the hook is the last chance).
 //!
 //! Note: before `main` runs, Rust's runtime replaces closed descriptors
 //! 0-2 with `/dev/null` and aborts if it cannot, so the initramfs must
@@ -22,8 +23,9 @@ use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use dma_heap::cmdline::{Cmdline, RunMode};
+use dma_heap::cmdline::{Cmdline, EndAction, RunMode};
 use dma_heap::module::{self, LoadOutcome};
 use dma_heap::sys;
 
@@ -34,6 +36,10 @@ const MOUNTS: &[(&CStr, &CStr, &CStr)] = &[
     (c"sysfs", c"/sys", c"sysfs"),
     (c"debugfs", c"/sys/kernel/debug", c"debugfs"),
 ];
+
+/// Set from `dmaheap.end=reboot`: [`finish`] restarts instead of powering
+/// off.
+static RESTART: AtomicBool = AtomicBool::new(false);
 
 /// Whether to act as init: PID 1, or started under a name ending in `init`.
 pub fn should_run_as_init() -> bool {
@@ -86,6 +92,9 @@ pub fn main() -> ! {
 
 fn run() -> dma_heap::Result<bool> {
     let cmdline = Cmdline::read()?;
+    if cmdline.end_action()? == EndAction::Restart {
+        RESTART.store(true, Ordering::Relaxed);
+    }
     let mode = cmdline.run_mode()?;
     // With the driver built as a module, no coherent heap exists until it
     // is loaded: load it first, whatever the mode.
@@ -166,7 +175,8 @@ fn last_words(s: &str) {
     let _ = sys::write_stdout_unbuffered(s.as_bytes());
 }
 
-/// Flushes the console, syncs and powers off (PID 1); exits otherwise.
+/// Flushes the console, syncs and powers off or restarts (PID 1); exits
+/// otherwise.
 fn finish(ok: bool, flush_stdout: bool) -> ! {
     if flush_stdout {
         let _ = io::stdout().flush();
@@ -179,9 +189,13 @@ fn finish(ok: bool, flush_stdout: bool) -> ! {
         // off the machine it runs on.
         std::process::exit(if ok { 0 } else { 1 });
     }
-    let err = sys::power_off();
+    let (err, cmd) = if RESTART.load(Ordering::Relaxed) {
+        (sys::restart(), "LINUX_REBOOT_CMD_RESTART")
+    } else {
+        (sys::power_off(), "LINUX_REBOOT_CMD_POWER_OFF")
+    };
     last_words(&format!(
-        "# runner: error: reboot(LINUX_REBOOT_CMD_POWER_OFF): {}\n",
+        "# runner: error: reboot({cmd}): {}\n",
         dma_heap::error::errno_text(&err)
     ));
     loop {

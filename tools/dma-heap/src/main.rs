@@ -34,8 +34,9 @@ module if the image has one for the running kernel \
 (/lib/modules/RELEASE/kernel/drivers/dma-buf/heaps/coherent_heap.ko, with finit_module() \
 and the coherent_heap.* parameters of the command line, e.g. coherent_heap.export_all=1), \
 runs the mode chosen by dmaheap.run= (`test`, the default, `demo` or `bench`), prints \
-`# runner: done` and powers off. dmaheap.regions=NODE,... names the reserved-memory nodes \
-the test overlay added.";
+`# runner: done` and powers off (dmaheap.end=poweroff, the default) or restarts \
+(dmaheap.end=reboot). dmaheap.regions=NODE,... names the reserved-memory nodes the test \
+overlay added.";
 
 const TEST_HELP: &str = "\
 Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:

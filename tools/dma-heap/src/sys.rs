@@ -463,6 +463,13 @@ pub fn power_off() -> io::Error {
     io::Error::last_os_error()
 }
 
+/// `reboot(LINUX_REBOOT_CMD_RESTART)`. Returns only on failure.
+pub fn restart() -> io::Error {
+    // SAFETY: reboot has no memory-safety preconditions.
+    unsafe { libc::reboot(libc::LINUX_REBOOT_CMD_RESTART) };
+    io::Error::last_os_error()
+}
+
 /// Whether `fd` is an open descriptor.
 pub fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table.
