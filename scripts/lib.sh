@@ -11,6 +11,11 @@ BUILD_DIR=${MCH_BUILD:-$CACHE_DIR/build${VARIANT:+-$VARIANT}}
 KERNEL_FILES=$LAYER_DIR/recipes-kernel/linux/files
 # Python tools of scripts/python-requirements.txt, installed by scripts/setup-host.
 VENV_DIR=$CACHE_DIR/venv
+# Cargo target dir of the host tools, one per checkout: cargo finds a build
+# fresh by file times and workspace-relative paths, so two checkouts sharing
+# one would run test binaries with the other checkout's paths compiled in
+# (env!("CARGO_MANIFEST_DIR")).
+HOST_TARGET_DIR=$CACHE_DIR/host-target/$(printf %s "$LAYER_DIR" | sha256sum | cut -c1-16)
 LLVM_SUFFIX=-19
 export PATH="$HOME/.cargo/bin:$PATH"
 
