@@ -189,13 +189,17 @@ fn finish(ok: bool, flush_stdout: bool) -> ! {
         // off the machine it runs on.
         std::process::exit(if ok { 0 } else { 1 });
     }
-    let (err, cmd) = if RESTART.load(Ordering::Relaxed) {
-        (sys::restart(), "LINUX_REBOOT_CMD_RESTART")
+    let (cmd, name) = if RESTART.load(Ordering::Relaxed) {
+        (libc::LINUX_REBOOT_CMD_RESTART, "LINUX_REBOOT_CMD_RESTART")
     } else {
-        (sys::power_off(), "LINUX_REBOOT_CMD_POWER_OFF")
+        (
+            libc::LINUX_REBOOT_CMD_POWER_OFF,
+            "LINUX_REBOOT_CMD_POWER_OFF",
+        )
     };
+    let err = sys::reboot(cmd);
     last_words(&format!(
-        "# runner: error: reboot({cmd}): {}\n",
+        "# runner: error: reboot({name}): {}\n",
         dma_heap::error::errno_text(&err)
     ));
     loop {

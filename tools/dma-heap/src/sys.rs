@@ -456,17 +456,10 @@ pub fn sync() {
     unsafe { libc::sync() }
 }
 
-/// `reboot(LINUX_REBOOT_CMD_POWER_OFF)`. Returns only on failure.
-pub fn power_off() -> io::Error {
+/// `reboot(cmd)`, e.g. `LINUX_REBOOT_CMD_POWER_OFF`. Returns only on failure.
+pub fn reboot(cmd: libc::c_int) -> io::Error {
     // SAFETY: reboot has no memory-safety preconditions.
-    unsafe { libc::reboot(libc::LINUX_REBOOT_CMD_POWER_OFF) };
-    io::Error::last_os_error()
-}
-
-/// `reboot(LINUX_REBOOT_CMD_RESTART)`. Returns only on failure.
-pub fn restart() -> io::Error {
-    // SAFETY: reboot has no memory-safety preconditions.
-    unsafe { libc::reboot(libc::LINUX_REBOOT_CMD_RESTART) };
+    unsafe { libc::reboot(cmd) };
     io::Error::last_os_error()
 }
 
