@@ -27,17 +27,11 @@ QEMU_VIRT_OPTS=(-machine "virt,gic-version=3" -cpu cortex-a72 -smp 4 -m 1G)
 QEMU_MACHINES=(virt raspi4b imx8mp-evk)
 declare -A QEMU_BOARD=([virt]=qemu-virt [raspi4b]=bcm2711-rpi-4-b [imx8mp-evk]=imx8mp-evk)
 
-# qemu_machine_opts MACHINE: QEMU options and kernel arguments of a
+# qemu_machine_opts MACHINE: QEMU options and kernel console arguments of a
 # machine, as two lines. virt is pinned (QEMU_VIRT_OPTS); raspi4b and
 # imx8mp-evk emulate fixed boards (the Pi's first UART is its PL011, which
 # the DT's stdout-path does not name; the EVK's console is UART2, QEMU's
 # second serial port).
-# The Pi has no PSCI: it powers off through the BCM2835 watchdog, whose
-# driver gives the reset 1 ms (mdelay) and then returns. QEMU takes the
-# request asynchronously, so on a loaded host the kernel comes back from
-# kernel_power_off() and PID 1's do_exit() warns with interrupts disabled
-# (kernel/exit.c). A failed restart just halts, so the runner restarts
-# there (dmaheap.end=reboot) and -no-reboot turns the reset into QEMU's exit.
 qemu_machine_opts() {
 	case $1 in
 	virt)
@@ -46,7 +40,7 @@ qemu_machine_opts() {
 		;;
 	raspi4b)
 		echo "-machine raspi4b -m 2G -serial stdio"
-		echo "console=ttyAMA0,115200 earlycon=pl011,mmio32,0xfe201000 dmaheap.end=reboot"
+		echo "console=ttyAMA0,115200 earlycon=pl011,mmio32,0xfe201000"
 		;;
 	imx8mp-evk)
 		echo "-machine imx8mp-evk -m 3G -serial null -serial stdio"

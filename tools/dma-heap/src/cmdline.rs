@@ -26,11 +26,11 @@ pub enum RunMode {
 pub enum EndAction {
     /// `reboot(LINUX_REBOOT_CMD_POWER_OFF)` (the default).
     PowerOff,
-    /// `reboot(LINUX_REBOOT_CMD_RESTART)`: for QEMU machines run with
-    /// `-no-reboot` whose power-off may return (see `scripts/boot`). A
-    /// failed restart halts in the kernel ("Reboot failed -- System
-    /// halted"); a failed power-off returns to `do_exit()` of PID 1 with
-    /// interrupts disabled, a WARNING and then a panic.
+    /// `reboot(LINUX_REBOOT_CMD_RESTART)`: for QEMU run with `-no-reboot`,
+    /// where a reset ends the boot (see `scripts/boot`). A failed restart
+    /// halts in the kernel ("Reboot failed -- System halted"); a failed
+    /// power-off returns to `do_exit()` of PID 1 with interrupts disabled,
+    /// a WARNING and then a panic.
     Restart,
 }
 
