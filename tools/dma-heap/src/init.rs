@@ -23,7 +23,7 @@ use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use dma_heap::cmdline::{Cmdline, EndAction, RunMode};
 use dma_heap::module::{self, LoadOutcome};
@@ -37,9 +37,9 @@ const MOUNTS: &[(&CStr, &CStr, &CStr)] = &[
     (c"debugfs", c"/sys/kernel/debug", c"debugfs"),
 ];
 
-/// Set from `dmaheap.end=reboot`: [`finish`] restarts instead of powering
-/// off.
-static RESTART: AtomicBool = AtomicBool::new(false);
+/// `dmaheap.end=`, once the command line is read; until then [`finish`]
+/// powers off.
+static END: OnceLock<EndAction> = OnceLock::new();
 
 /// Whether to act as init: PID 1, or started under a name ending in `init`.
 pub fn should_run_as_init() -> bool {
@@ -92,9 +92,7 @@ pub fn main() -> ! {
 
 fn run() -> dma_heap::Result<bool> {
     let cmdline = Cmdline::read()?;
-    if cmdline.end_action()? == EndAction::Restart {
-        RESTART.store(true, Ordering::Relaxed);
-    }
+    let _ = END.set(cmdline.end_action()?);
     let mode = cmdline.run_mode()?;
     // With the driver built as a module, no coherent heap exists until it
     // is loaded: load it first, whatever the mode.
@@ -189,13 +187,12 @@ fn finish(ok: bool, flush_stdout: bool) -> ! {
         // off the machine it runs on.
         std::process::exit(if ok { 0 } else { 1 });
     }
-    let (cmd, name) = if RESTART.load(Ordering::Relaxed) {
-        (libc::LINUX_REBOOT_CMD_RESTART, "LINUX_REBOOT_CMD_RESTART")
-    } else {
-        (
+    let (cmd, name) = match END.get().copied().unwrap_or(EndAction::PowerOff) {
+        EndAction::PowerOff => (
             libc::LINUX_REBOOT_CMD_POWER_OFF,
             "LINUX_REBOOT_CMD_POWER_OFF",
-        )
+        ),
+        EndAction::Restart => (libc::LINUX_REBOOT_CMD_RESTART, "LINUX_REBOOT_CMD_RESTART"),
     };
     let err = sys::reboot(cmd);
     last_words(&format!(
