@@ -39,6 +39,18 @@ pub const COHERENT_MODULE: &str = "/sys/module/coherent_heap";
 /// Reason printed for every coherent heap case while the driver is absent.
 pub const NO_COHERENT_DRIVER: &str = "coherent heap driver not present";
 
+/// Every case skipped when the driver is absent.
+fn gate(env: &Env, cases: Vec<Case<Env>>) -> Vec<Case<Env>> {
+    if env.coherent_present() {
+        cases
+    } else {
+        cases
+            .into_iter()
+            .map(|c| c.skipped(NO_COHERENT_DRIVER))
+            .collect()
+    }
+}
+
 /// The suites, in run order: `kselftest_dmabuf_heaps` after the suites of
 /// our own, `coherent_log` after everything that allocates (it also
 /// catches what they provoked), `kmemleak` last of all.
@@ -752,7 +764,6 @@ fn check_node(env: &Env, node: &str) -> Outcome {
 fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
     let plan = &env.inventory.coherent;
     let expected: Vec<String> = plan.names().into_iter().map(str::to_owned).collect();
-    let present = env.coherent_present();
 
     let mut cases = Vec::new();
     let exp = expected.clone();
@@ -837,14 +848,7 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
         }));
     }
 
-    if present {
-        cases
-    } else {
-        cases
-            .into_iter()
-            .map(|c| c.skipped(NO_COHERENT_DRIVER))
-            .collect()
-    }
+    gate(env, cases)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::stress::{self, StressConfig};
-use super::{checked, Env, NO_COHERENT_DRIVER};
+use super::{checked, gate, Env, NO_COHERENT_DRIVER};
 use crate::coherent::{expected_log, ExpectedLine, ExpectedLog, LOG_PREFIX};
 use crate::debugfs::{HeapStats, LiveBuffer};
 use crate::error::{errno_name, Error, Result};
@@ -53,18 +53,6 @@ fn targets(env: &Env) -> Vec<Target> {
             }
         })
         .collect()
-}
-
-/// Every case skipped when the driver is absent.
-fn gate(env: &Env, cases: Vec<Case<Env>>) -> Vec<Case<Env>> {
-    if env.coherent_present() {
-        cases
-    } else {
-        cases
-            .into_iter()
-            .map(|c| c.skipped(NO_COHERENT_DRIVER))
-            .collect()
-    }
 }
 
 fn read_stats(env: &Env, heap: &str) -> Result<HeapStats> {
