@@ -34,12 +34,13 @@ SRC_URI = "\
     file://0001-of-reserved_mem-add-of_reserved_mem_device_init_with.patch \
     file://0002-dma-buf-dma-heap-refuse-a-duplicate-heap-name-before.patch \
     file://0003-rust-bindings-give-VM_MAYSHARE-its-own-value.patch \
-    file://0004-rust-faux-give-users-a-bound-device-and-its-coherent.patch \
-    file://0005-rust-of-add-reserved-memory-regions.patch \
-    file://0006-rust-dma-buf-export-coherent-DMA-allocations-as-dma-.patch \
-    file://0007-rust-dma-heap-add-dma-buf-heap-registration.patch \
-    file://0008-dma-buf-heaps-add-coherent-heap-for-device-tree-rese.patch \
-    file://0009-dma-coherent-allocate-exact-page-counts-with-a-cappe.patch \
+    file://0004-dma-coherent-tell-which-reserved-regions-are-per-dev.patch \
+    file://0005-rust-faux-give-users-a-bound-device-and-its-coherent.patch \
+    file://0006-rust-of-add-reserved-memory-regions.patch \
+    file://0007-rust-dma-buf-export-coherent-DMA-allocations-as-dma-.patch \
+    file://0008-rust-dma-heap-add-dma-buf-heap-registration.patch \
+    file://0009-dma-buf-heaps-add-coherent-heap-for-device-tree-rese.patch \
+    file://0010-dma-coherent-allocate-exact-page-counts-with-a-cappe.patch \
     file://coherent-heap.cfg \
     ${@oe.utils.vartrue('COHERENT_HEAP_KUNIT', 'file://test.cfg', '', d)} \
 "
