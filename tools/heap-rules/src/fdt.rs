@@ -10,7 +10,8 @@
 //!   structure and strings blocks inside `totalsize`;
 //! - the memory reservation block: `(address, size)` pairs up to a `(0, 0)` entry, in bounds;
 //! - the structure block: tokens in bounds, one root node named `""`, every other node named,
-//!   every name and property name NUL-terminated UTF-8 of at most [`MAX_NAME_LEN`] bytes, every
+//!   every name and property name NUL-terminated UTF-8 of at most [`MAX_NAME_LEN`] bytes (node
+//!   names without `/`, which separates the components of a path), every
 //!   property name offset inside the strings block, properties before a node's subnodes, nesting
 //!   at most [`MAX_DEPTH`] deep, `FDT_END` right after the root node ends. `FDT_NOP` tokens
 //!   (libfdt leaves them where it deleted something in place) are skipped.
@@ -319,6 +320,9 @@ fn walk(st: &[u8], st_offset: usize, strings: &[u8]) -> Result<Vec<Node>> {
                 }
                 if !open.is_empty() && name.is_empty() {
                     return Err(structure(at, "node without a name below the root"));
+                }
+                if name.contains('/') {
+                    return Err(structure(at, format!("node name {name:?} contains '/'")));
                 }
                 if open.len() > MAX_DEPTH {
                     return Err(structure(
@@ -731,6 +735,14 @@ mod tests {
         assert_eq!(
             structure_error(&dtb(&[], &st, strings)),
             "node without a name below the root"
+        );
+
+        let mut st = Vec::new();
+        begin(&mut st, "");
+        begin(&mut st, "a/b");
+        assert_eq!(
+            structure_error(&dtb(&[], &st, strings)),
+            "node name \"a/b\" contains '/'"
         );
 
         let mut st = Vec::new();

@@ -6,7 +6,8 @@
 //!   kernel records it only if its size is not 0 (`fdt_scan_reserved_mem_late()`);
 //! - a dynamic region has no `reg` but `size` (exactly `#size-cells` cells), optionally
 //!   `alignment` (exactly `#address-cells` cells) and `alloc-ranges` (pairs); the kernel places
-//!   it at boot (`__reserved_mem_alloc_size()`);
+//!   it at boot (`__reserved_mem_alloc_size()`). For a node with `reg` the kernel reads none
+//!   of the three, and neither does [`Region::decode`];
 //! - a node counts only if its `status` is absent, `okay` or `ok`.
 //!
 //! A property that cannot be decoded does not make the node unreadable: [`Region::defects`]
@@ -205,11 +206,11 @@ pub struct Region {
     pub status: Option<String>,
     /// The `reg` entries (the kernel reserves the first only); empty for a dynamic region.
     pub reg: Vec<Range>,
-    /// `size` of a dynamic region.
+    /// `size` of a dynamic region (not read for a node with `reg`).
     pub size: Option<u64>,
-    /// `alignment` of a dynamic region.
+    /// `alignment` of a dynamic region (not read for a node with `reg`).
     pub alignment: Option<u64>,
-    /// `alloc-ranges` of a dynamic region.
+    /// `alloc-ranges` of a dynamic region (not read for a node with `reg`).
     pub alloc_ranges: Vec<Range>,
     /// `no-map`.
     pub no_map: bool,
@@ -240,9 +241,14 @@ impl Region {
             }),
         };
         let reg = pairs("reg");
-        let alloc_ranges = pairs("alloc-ranges");
+        let is_static = node.has("reg");
+        let alloc_ranges = if is_static {
+            Vec::new()
+        } else {
+            pairs("alloc-ranges")
+        };
         let mut number = |property: &'static str, n: u32| {
-            let v = node.prop(property)?;
+            let v = node.prop(property).filter(|_| !is_static)?;
             decode_number(v, n)
                 .map_err(|what| defect(property, what))
                 .ok()
@@ -531,6 +537,25 @@ mod tests {
             ]
         );
         assert_eq!(r.reservation(), None);
+    }
+
+    #[test]
+    fn a_static_region_ignores_the_dynamic_properties() {
+        // ti/k3-am625-sk.dts: tfa@9e780000 has reg and a one-cell alignment under 2/2 cells.
+        let r = Region::decode(
+            "/reserved-memory/tfa@9e780000",
+            &props(&[
+                ("reg", &cells(&[0, 0x9e78_0000, 0, 0x8_0000])),
+                ("alignment", &cells(&[0x1000])),
+                ("size", b"junk"),
+                ("no-map", b""),
+            ]),
+            C22,
+        );
+        assert!(r.defects.is_empty(), "{:?}", r.defects);
+        assert_eq!((r.size, r.alignment), (None, None));
+        assert_eq!(r.bytes(), Some(0x8_0000));
+        assert!(!r.is_dynamic());
     }
 
     #[test]
