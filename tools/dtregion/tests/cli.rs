@@ -469,3 +469,91 @@ fn boards_lists_the_table() {
         "acme\tacme/acme-board.dtb\tacme,board\tACME board\nother\t-\tother,board\tOther board\n"
     );
 }
+
+/// A stand-in for QEMU virt's tree as far as memory goes (scripts/check-dts dumps the real one
+/// from QEMU): 1 GiB at 0x40000000, no /reserved-memory.
+const VIRT: &str = r#"
+/dts-v1/;
+/ {
+    compatible = "linux,dummy-virt";
+    #address-cells = <2>;
+    #size-cells = <2>;
+
+    memory@40000000 {
+        device_type = "memory";
+        reg = <0x0 0x40000000 0x0 0x40000000>;
+    };
+};
+"#;
+
+/// The `// expect:` lines of an overlay, as `SEVERITY[CLASS] NODE`, sorted.
+fn expectations(source: &str) -> Vec<String> {
+    let mut want: Vec<String> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("// expect: "))
+        .map(str::to_string)
+        .collect();
+    want.sort();
+    want
+}
+
+/// The problems of a human report as `SEVERITY[CLASS] NODE`, notes left out, sorted.
+fn declared_form(stdout: &str) -> Vec<String> {
+    let mut got: Vec<String> = problems(stdout)
+        .into_iter()
+        .filter(|l| !l.starts_with("note["))
+        .map(|l| {
+            let (head, rest) = l.split_once(": ").unwrap();
+            let node = rest.split(": ").next().unwrap();
+            format!("{head} {node}")
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+/// The QEMU overlay is the driver's test fixture: what dtregion reports on it is what the
+/// overlay declares in its `// expect:` lines, nothing more, nothing less.
+#[test]
+fn the_qemu_overlay_has_exactly_the_problems_it_declares() {
+    let layer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let source = std::fs::read_to_string(layer.join("dts/qemu-virt/coherent-heap.dtso")).unwrap();
+    let want = expectations(&source);
+    assert!(!want.is_empty(), "no // expect: lines in the QEMU overlay");
+    let d = Dir::new("qemu");
+    let base = d.dtc("virt.dtb", VIRT);
+    let ovl = d.dtc("coherent-heap.dtbo", &source);
+    let table = layer.join("dts/boards.toml");
+    let (code, out, err) = dtregion(&[p("check"), p("--boards"), &table, &base, &ovl]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(declared_form(&out), want, "{out}");
+    // The heaps the driver makes, by their full node names.
+    let mut heaps: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("/reserved-memory/"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|h| *h != "-")
+        .collect();
+    heaps.sort_unstable();
+    assert_eq!(
+        heaps,
+        [
+            "camera@70000000",
+            "display@60000000",
+            "display@62800000",
+            "scratch"
+        ]
+    );
+    // The same check of a copy without its mistakes finds none: the lines are what the
+    // overlay's mistakes cause.
+    let fixed = source
+        .replace(
+            "\t\t\treg = <0x0 0x75000000 0x0 0x800000>;\n",
+            "\t\t\treg = <0x0 0x75000000 0x0 0x800000>;\n\t\t\tno-map;\n",
+        )
+        .replace("\t\tsystem {", "\t\tsys {");
+    let ovl = d.dtc("fixed.dtbo", &fixed);
+    let (code, out, _) = dtregion(&[p("check"), p("--boards"), &table, &base, &ovl]);
+    assert_eq!(code, 0, "{out}");
+    assert!(declared_form(&out).is_empty(), "{out}");
+}
