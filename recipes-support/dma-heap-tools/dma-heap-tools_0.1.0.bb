@@ -13,9 +13,9 @@ HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
 BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
 SECTION = "devel"
 # The tools are MIT; the crates linked into them are MIT or Apache-2.0
-# (unicode-ident adds Unicode-3.0) and, in dtregion, MPL-2.0 (fdt).
+# (unicode-ident adds Unicode-3.0).
 # oe-core from blacksail on wants SPDX operators; wrynose parses only & and |.
-LICENSE = "${@'MIT AND MPL-2.0 AND Unicode-3.0 AND (Apache-2.0 OR MIT)' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'MIT & MPL-2.0 & Unicode-3.0 & (Apache-2.0 | MIT)'}"
+LICENSE = "${@'MIT AND Unicode-3.0 AND (Apache-2.0 OR MIT)' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'MIT & Unicode-3.0 & (Apache-2.0 | MIT)'}"
 # nooelint: oelint.var.licenseremotefile - tools/ has no license file of its own: the layer is MIT (README)
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
 
@@ -30,6 +30,7 @@ SRC_URI += "\
     file://tools/dma-heap \
     file://tools/bootlog \
     file://tools/dtregion \
+    file://tools/heap-rules \
 "
 
 S = "${UNPACKDIR}/tools"

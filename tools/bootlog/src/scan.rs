@@ -3,130 +3,19 @@
 //! Only the kernel stream is scanned (the runner's own lines are never
 //! flagged), and within it only the lines that are not KTAP: a KUnit test
 //! named `warning_on_overlap` or a `# ...` diagnostic of a test is not a
-//! splat. Every pattern is matched case-sensitively, and the ones that are
-//! words (`BUG:`, `WARNING:`, `Oops`, ...) only where they start a word, so
-//! `DEBUG:` or `CONFIG_BUG:` do not match. `Kernel command line:` lines are
-//! never flagged (the command line may say `panic=-1` or `oops=panic`).
+//! splat. The patterns are `heap-rules`' ([`heap_rules::splat`]), the list
+//! `dma-heap test` and the Yocto oeqa case use too: case-sensitive, the
+//! ones that are words (`BUG:`, `WARNING:`, `Oops`, ...) only where they
+//! start a word, never on `Kernel command line:` lines.
 //!
 //! `Call trace:` is only reported when no problem header opened the splat it
 //! belongs to: a bare `dump_stack()` still means something went wrong.
 
+use heap_rules::splat::{splat_kind, CALL_TRACE};
 use serde::Serialize;
 
 use crate::console::Line;
 use crate::ktap::Parsed;
-
-/// How a pattern's needle must appear in a line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum At {
-    /// Not preceded by a letter, digit or `_`.
-    WordStart,
-    /// Not preceded nor followed by a letter, digit or `_`.
-    Word,
-}
-
-/// One kind of kernel problem.
-#[derive(Clone, Copy, Debug)]
-struct Pattern {
-    /// Short name, shown in the report.
-    id: &'static str,
-    /// Text that must be in the line.
-    needle: &'static str,
-    /// Where `needle` may be.
-    at: At,
-    /// A second text that must also be in the line, if any.
-    also: Option<&'static str>,
-}
-
-const fn pattern(id: &'static str, needle: &'static str, at: At) -> Pattern {
-    Pattern {
-        id,
-        needle,
-        at,
-        also: None,
-    }
-}
-
-const fn pattern_with(
-    id: &'static str,
-    needle: &'static str,
-    at: At,
-    also: &'static str,
-) -> Pattern {
-    Pattern {
-        id,
-        needle,
-        at,
-        also: Some(also),
-    }
-}
-
-/// Every kernel problem the scanner knows, checked in this order (the first
-/// match names the line). All but `Call trace:` open a splat.
-const PATTERNS: &[Pattern] = &[
-    // arm64 oops header: "Internal error: Oops: 0000000096000006 [#1]  SMP",
-    // also "Internal error: Oops - BUG: ..." (arch/arm64/kernel/traps.c).
-    pattern("oops", "Internal error:", At::WordStart),
-    // "Kernel panic - not syncing: ..." (kernel/panic.c), including init
-    // (PID 1) dying: "Attempted to kill init!".
-    pattern("panic", "Kernel panic", At::WordStart),
-    // x86 oops header "Oops: 0002 [#1] SMP", and any other "Oops" word.
-    pattern("oops", "Oops", At::Word),
-    // Faulting kernel access: "Unable to handle kernel NULL pointer
-    // dereference at virtual address ..." (arch/arm64/mm/fault.c).
-    pattern("fault", "Unable to handle kernel", At::WordStart),
-    // BUG() / BUG_ON(): "kernel BUG at drivers/foo.c:42!" (lib/bug.c).
-    pattern("bug", "kernel BUG at", At::WordStart),
-    // "BUG: KASAN: slab-out-of-bounds in ...", "BUG: sleeping function called
-    // from invalid context", "BUG: scheduling while atomic", "BUG: unable to
-    // handle page fault", "watchdog: BUG: soft lockup", "BUG: Bad page state"...
-    pattern("bug", "BUG:", At::WordStart),
-    // WARN() splats ("WARNING: kernel/iomem.c:105 at memremap+0x13c/0x1d0")
-    // and lockdep ("WARNING: possible circular locking dependency detected").
-    pattern("warning", "WARNING:", At::WordStart),
-    // Undefined behaviour: "UBSAN: array-index-out-of-bounds in ..." (lib/ubsan.c).
-    pattern("ubsan", "UBSAN:", At::WordStart),
-    // kmemleak report header: "kmemleak: unreferenced object 0x... (size 64):"
-    // (mm/kmemleak.c, printed when kmemleak.verbose=1).
-    pattern("kmemleak", "unreferenced object", At::WordStart),
-    // kmemleak scan summary: "kmemleak: 2 new suspected memory leaks (see
-    // /sys/kernel/debug/kmemleak)"; other kmemleak lines are benign.
-    pattern_with(
-        "kmemleak",
-        "kmemleak:",
-        At::WordStart,
-        "suspected memory leak",
-    ),
-    // Hung task detector: "INFO: task init:1 blocked for more than 122 seconds."
-    pattern_with(
-        "hung-task",
-        "INFO: task ",
-        At::WordStart,
-        "blocked for more than",
-    ),
-    // RCU stalls: "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
-    // "rcu: INFO: rcu_sched self-detected stall on CPU".
-    pattern_with("rcu-stall", "INFO: ", At::WordStart, "detected stall"),
-    // refcount_t saturation/underflow: "refcount_t: underflow; use-after-free."
-    pattern("refcount", "refcount_t:", At::WordStart),
-    // CONFIG_DEBUG_LIST: "list_add corruption. next->prev should be prev ..."
-    pattern("list-corruption", "list_add corruption", At::WordStart),
-    // CONFIG_DEBUG_LIST: "list_del corruption, ffff...->next is LIST_POISON1"
-    pattern("list-corruption", "list_del corruption", At::WordStart),
-    // A Rust panic: "rust_kernel: panicked at rust/kernel/...:12:5:"
-    // (the kernel's #[panic_handler] prints it, then BUG()s).
-    pattern("rust-panic", "panicked at", At::WordStart),
-    // Rust panic machinery in a backtrace or message.
-    pattern("rust-panic", "rust_panic", At::WordStart),
-    // A stack dump (arm64 spelling, arch/arm64/kernel/stacktrace.c): only
-    // reported when no header above opened its splat, e.g. a bare dump_stack().
-    pattern("call-trace", "Call trace:", At::WordStart),
-    // The same on x86 ("Call Trace:").
-    pattern("call-trace", "Call Trace:", At::WordStart),
-];
-
-/// The id of the headerless stack dump pattern.
-const CALL_TRACE: &str = "call-trace";
 
 /// After this many kernel lines a splat is considered over even without an
 /// end marker (lockdep and hung-task reports have none).
@@ -136,11 +25,6 @@ const SPLAT_LINES: usize = 400;
 /// "---[ end Kernel panic - not syncing: ... ]---", and KASAN's rule.
 fn ends_splat(text: &str) -> bool {
     text.contains("---[ end ") || text.trim_start().starts_with("=====")
-}
-
-/// Lines never flagged.
-fn is_benign(text: &str) -> bool {
-    text.trim_start().starts_with("Kernel command line:")
 }
 
 /// One flagged kernel line.
@@ -154,31 +38,9 @@ pub struct Finding {
     pub text: String,
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-
-impl Pattern {
-    fn matches(&self, text: &str) -> bool {
-        let found = text.match_indices(self.needle).any(|(start, m)| {
-            let before_ok = !text[..start].chars().next_back().is_some_and(is_word_char);
-            let after_ok = self.at == At::WordStart
-                || !text[start + m.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(is_word_char);
-            before_ok && after_ok
-        });
-        found && self.also.is_none_or(|also| text.contains(also))
-    }
-}
-
 /// The first pattern that matches `text`, if any.
 pub fn classify(text: &str) -> Option<&'static str> {
-    if is_benign(text) {
-        return None;
-    }
-    PATTERNS.iter().find(|p| p.matches(text)).map(|p| p.id)
+    splat_kind(text)
 }
 
 /// Scans the kernel stream. `parsed` is the KTAP parse of the same stream

@@ -235,7 +235,10 @@ pub fn targets(env: &Env, only: &[String]) -> Vec<Target> {
                 HeapKind::Coherent => crate::debugfs::HeapStats::read_in(&env.coherent_debugfs, h)
                     .map(|s| s.size)
                     .ok()
-                    .or_else(|| env.inventory.coherent.get(h).and_then(|a| a.size)),
+                    .or_else(|| {
+                        let v = env.inventory.coherent.heap(h)?;
+                        v.reservation.map(|r| r.size)
+                    }),
                 HeapKind::Other => return None,
             };
             Some(Target {

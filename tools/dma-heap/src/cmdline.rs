@@ -175,13 +175,13 @@ mod tests {
     #[test]
     fn module_parameters() {
         let c = Cmdline::parse(
-            "coherent_heap.export_all=1 coherent-heap.debug coherent_heapx.a=1 coherent_heap.=2 \
-             other.export_all=0 coherent_heap.name=\"a b\"",
+            "coherent_heap.dyndbg=+p coherent-heap.debug coherent_heapx.a=1 coherent_heap.=2 \
+             other.dyndbg=-p coherent_heap.name=\"a b\"",
         );
         assert_eq!(
             c.module_params("coherent_heap"),
             [
-                ("export_all", Some("1")),
+                ("dyndbg", Some("+p")),
                 ("debug", None),
                 ("name", Some("a b"))
             ]

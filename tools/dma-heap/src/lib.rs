@@ -2,7 +2,9 @@
 //! map and sync buffers, and relate heaps to the device tree's
 //! `/reserved-memory` nodes, in particular the coherent pools that the
 //! coherent heap driver exposes (`shared-dma-pool` + `no-map` +
-//! `linux,dma-heap`).
+//! `linux,dma-heap`). The rules of which node becomes which heap, and
+//! what the driver prints for it, are `heap-rules`', shared with
+//! `dtregion`.
 //!
 //! All unsafe code lives in [`sys`].
 #![deny(unsafe_code)]
@@ -10,11 +12,9 @@
 
 pub mod bench;
 pub mod cmdline;
-pub mod coherent;
 pub mod debugfs;
 pub mod dt;
 pub mod error;
-mod fdt;
 pub mod heap;
 pub mod inventory;
 pub mod kmsg;
@@ -26,7 +26,6 @@ pub mod stats;
 pub mod suites;
 pub mod sys;
 
-pub use coherent::{expected_coherent_heaps, expected_coherent_heaps_with, CoherentHeaps, Rules};
 pub use dt::Region;
 pub use error::{Error, Result};
 pub use heap::{Access, DmaBuf, Heap, Mapping, Phase};

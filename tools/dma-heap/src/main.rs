@@ -14,7 +14,7 @@ use dma_heap::bench::BenchConfig;
 use dma_heap::cmdline::Cmdline;
 use dma_heap::dt;
 use dma_heap::heap::{write_and_verify, Fill, Heap, DEFAULT_FD_FLAGS};
-use dma_heap::inventory::{HeapKind, Inventory};
+use dma_heap::inventory::{dt_flags, HeapKind, Inventory};
 use dma_heap::ktap;
 use dma_heap::module::LoadOutcome;
 use dma_heap::size::{format_size, parse_size};
@@ -32,7 +32,7 @@ Run as PID 1 (or under a name ending in `init`), dma-heap is the test image's in
 mounts devtmpfs, proc, sysfs and debugfs, reads /proc/cmdline, loads the coherent heap \
 module if the image has one for the running kernel \
 (/lib/modules/RELEASE/kernel/drivers/dma-buf/heaps/coherent_heap.ko, with finit_module() \
-and the coherent_heap.* parameters of the command line, e.g. coherent_heap.export_all=1), \
+and the coherent_heap.* parameters of the command line, e.g. coherent_heap.dyndbg=+p), \
 runs the mode chosen by dmaheap.run= (`test`, the default, `demo` or `bench`), prints \
 `# runner: done` and powers off (dmaheap.end=poweroff, the default) or restarts \
 (dmaheap.end=reboot). dmaheap.regions=NODE,... names the reserved-memory nodes the test \
@@ -46,9 +46,10 @@ Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:
   reserved_memory_dt  the nodes named by dmaheap.regions= parse
   coherent_module     module_load (SKIP when built in); module_unload_refused:
                       delete_module(O_NONBLOCK) fails while the heaps pin the module
-  coherent_heap       exactly the expected heaps exist (from the device tree rules and
-                      coherent_heap.export_all on the command line), the per-heap cases,
-                      len > region -> ENOMEM, and every refused node has no heap
+  coherent_heap       exactly the expected heaps exist (the regions that opt in with
+                      linux,dma-heap, by the driver's rules, each named after its full
+                      node name: camera@70000000), the per-heap cases, len > region ->
+                      ENOMEM, and every node not exported has no heap
   coherent_debugfs    /sys/kernel/debug/coherent_heap: one file per heap, region/base/size
                       match the device tree, buffers, in_use, peak, allocations and
                       failures track allocations and frees, a mapping keeps its buffer
@@ -68,7 +69,8 @@ Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:
                       results_match_plan: as many results as its plan; exit_status: PASS
                       or XFAIL, not killed, done within 120 s. SKIP if not in the image
   coherent_log        the kernel log has exactly the driver's expected line for every
-                      node it exports or refuses, no other driver line, no WARNING:/BUG:
+                      node it exports or refuses, no other driver line, no kernel splat
+                      (the list bootlog checks consoles with: WARNING:, BUG:, Oops, ...)
                       and no 'memremap attempted on ram'
   kmemleak            scan_clean (debug kernels, CONFIG_DEBUG_KMEMLEAK): after every other
                       suite, wait 5 s, write `scan` to /sys/kernel/debug/kmemleak twice,
@@ -295,9 +297,9 @@ fn list_json<'a>(heaps: &'a [String], inv: &'a Inventory) -> Vec<ListEntry<'a>> 
             heap: h,
             kind: inv.kind(h),
             region: inv.region(h).map(|r| RegionEntry {
-                node: &r.node,
+                node: &r.name,
                 base: r.base(),
-                size: r.size(),
+                size: r.bytes(),
                 compatible: &r.compatible,
                 no_map: r.no_map,
                 reusable: r.reusable,
@@ -320,9 +322,9 @@ fn list_table(heaps: &[String], inv: &Inventory) -> String {
             inv.kind(h).as_str().into(),
             r.and_then(|r| r.base())
                 .map_or_else(dash, |b| format!("{b:#x}")),
-            r.and_then(|r| r.size()).map_or_else(dash, format_size),
-            r.map_or_else(dash, |r| r.node.clone()),
-            r.map(|r| r.flags().join(" "))
+            r.and_then(|r| r.bytes()).map_or_else(dash, format_size),
+            r.map_or_else(dash, |r| r.name.clone()),
+            r.map(|r| dt_flags(r).join(" "))
                 .filter(|f| !f.is_empty())
                 .unwrap_or_else(dash),
         ]);
@@ -436,6 +438,11 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
     use dma_heap::dt::{parse_region, Cells, Properties};
+
+    const CELLS: Cells = Cells {
+        address: 2,
+        size: 2,
+    };
     use std::path::Path;
 
     #[test]
@@ -458,10 +465,21 @@ mod tests {
         let err = Cli::try_parse_from(["dma-heap", "alloc", "system", "12Q"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(
-            err.to_string()
-                .contains("invalid value '12Q' for '<SIZE>': unknown unit 'Q' (use K, M, G or T)"),
+            err.to_string().contains(
+                "invalid value '12Q' for '<SIZE>': unknown unit \"Q\" (use K, M, G or T, or KiB, MiB, GiB or TiB)"
+            ),
             "{err}"
         );
+        // The grammar dtregion accepts.
+        for (text, n) in [("0x1000", 4096), ("4KiB", 4096), ("0x40M", 64 << 20)] {
+            match Cli::try_parse_from(["dma-heap", "alloc", "system", text])
+                .unwrap()
+                .command
+            {
+                Command::Alloc { size, .. } => assert_eq!(size, n, "{text}"),
+                c => panic!("{c:?}"),
+            }
+        }
         let err = Cli::try_parse_from(["dma-heap", "alloc", "system", "0"]).unwrap_err();
         assert!(err.to_string().contains("must be at least 1 byte"), "{err}");
         let err = Cli::try_parse_from(["dma-heap", "alloc", "system", "4K", "--fill", "256"])
@@ -488,14 +506,14 @@ mod tests {
         );
         props.insert("no-map".into(), Vec::new());
         props.insert("linux,dma-heap".into(), Vec::new());
-        let r = parse_region(Path::new("/t"), "camera@70000000", &props, Cells::default()).unwrap();
+        let r = parse_region(Path::new("/t"), "camera@70000000", &props, CELLS).unwrap();
         let inv = Inventory::new(vec![r]);
-        let heaps = ["camera", "default_cma_region", "system"].map(String::from);
+        let heaps = ["camera@70000000", "default_cma_region", "system"].map(String::from);
         assert_eq!(
             list_table(&heaps, &inv),
             "\
 HEAP                KIND      BASE        SIZE    NODE             FLAGS
-camera              coherent  0x70000000  16 MiB  camera@70000000  no-map linux,dma-heap
+camera@70000000     coherent  0x70000000  16 MiB  camera@70000000  no-map linux,dma-heap
 default_cma_region  cma       -           -       -                -
 system              system    -           -       -                -
 "

@@ -2,11 +2,12 @@
 //! loading it with the parameters the kernel command line gives it, and
 //! reading its state.
 //!
-//! Built in, the kernel applies `coherent_heap.export_all=1` from the
-//! command line itself. Built as a module, nothing does unless the loader
-//! passes it on (as `modprobe` does from `/proc/cmdline`); the test image
-//! has no `modprobe`, so its init loads the module with `finit_module()`
-//! and passes the `coherent_heap.*` parameters of `/proc/cmdline`.
+//! Built in, the kernel applies `coherent_heap.*` parameters of the
+//! command line itself (the driver has none of its own; the module loader
+//! has `dyndbg`). Built as a module, nothing does unless the loader passes
+//! them on (as `modprobe` does from `/proc/cmdline`); the test image has no
+//! `modprobe`, so its init loads the module with `finit_module()` and
+//! passes the `coherent_heap.*` parameters of `/proc/cmdline`.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -56,7 +57,7 @@ pub fn running_kernel_file() -> Option<PathBuf> {
 
 /// The parameter string `finit_module()` gets for module `module` from the
 /// command line: its `module.key=value` parameters, space-separated, in
-/// command-line order (`export_all=1`). Values with blanks are quoted, as
+/// command-line order (`dyndbg=+p`). Values with blanks are quoted, as
 /// the kernel's argument parser expects.
 pub fn params_from_cmdline(cmdline: &Cmdline, module: &str) -> String {
     cmdline
@@ -69,38 +70,6 @@ pub fn params_from_cmdline(cmdline: &Cmdline, module: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The kernel's `kstrtobool()`: `y`/`Y`/`t`/`T`/`1`/`on` are true,
-/// `n`/`N`/`f`/`F`/`0`/`off` false (only the first characters count);
-/// anything else is invalid. A bare boolean parameter (no `=`) is true.
-pub fn kernel_bool(value: Option<&str>) -> Option<bool> {
-    let Some(v) = value else {
-        return Some(true);
-    };
-    let b = v.as_bytes();
-    match b.first()? {
-        b'y' | b'Y' | b't' | b'T' | b'1' => Some(true),
-        b'n' | b'N' | b'f' | b'F' | b'0' => Some(false),
-        b'o' | b'O' => match b.get(1)? {
-            b'n' | b'N' => Some(true),
-            b'f' | b'F' => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// `coherent_heap.export_all` from the command line (the last one wins; an
-/// invalid value leaves the default, false).
-pub fn export_all(cmdline: &Cmdline) -> bool {
-    cmdline
-        .module_params(NAME)
-        .into_iter()
-        .filter(|(k, _)| *k == "export_all")
-        .filter_map(|(_, v)| kernel_bool(v))
-        .next_back()
-        .unwrap_or(false)
 }
 
 /// What loading the module came to.
@@ -250,43 +219,13 @@ mod tests {
     #[test]
     fn parameters_come_from_the_command_line() {
         let c = Cmdline::parse(
-            "console=ttyAMA0 coherent_heap.export_all=1 dmaheap.run=test coherent_heap.label=\"a b\" coherent_heap.flag",
+            "console=ttyAMA0 coherent_heap.dyndbg=+p dmaheap.run=test coherent_heap.label=\"a b\" coherent_heap.flag",
         );
         assert_eq!(
             params_from_cmdline(&c, NAME),
-            "export_all=1 label=\"a b\" flag"
+            "dyndbg=+p label=\"a b\" flag"
         );
         assert_eq!(params_from_cmdline(&Cmdline::parse("quiet"), NAME), "");
-    }
-
-    #[test]
-    fn kstrtobool_semantics() {
-        for t in ["1", "y", "Y", "yes", "t", "true", "on", "ON"] {
-            assert_eq!(kernel_bool(Some(t)), Some(true), "{t}");
-        }
-        for f in ["0", "n", "N", "no", "false", "off", "Off"] {
-            assert_eq!(kernel_bool(Some(f)), Some(false), "{f}");
-        }
-        for bad in ["", "2", "o", "ox", "maybe"] {
-            assert_eq!(kernel_bool(Some(bad)), None, "{bad}");
-        }
-        assert_eq!(kernel_bool(None), Some(true));
-    }
-
-    #[test]
-    fn export_all_from_cmdline() {
-        assert!(!export_all(&Cmdline::parse("quiet")));
-        assert!(export_all(&Cmdline::parse("coherent_heap.export_all=1")));
-        assert!(export_all(&Cmdline::parse("coherent_heap.export_all")));
-        assert!(export_all(&Cmdline::parse("coherent-heap.export_all=Y")));
-        assert!(!export_all(&Cmdline::parse(
-            "coherent_heap.export_all=1 coherent_heap.export_all=0"
-        )));
-        // An invalid value is ignored, as the kernel rejects it.
-        assert!(export_all(&Cmdline::parse(
-            "coherent_heap.export_all=1 coherent_heap.export_all=maybe"
-        )));
-        assert!(!export_all(&Cmdline::parse("other.export_all=1")));
     }
 
     #[test]

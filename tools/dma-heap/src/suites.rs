@@ -16,9 +16,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use heap_rules::mainline::{DEFAULT_CMA_AREA, DEFAULT_CMA_REGION, SYSTEM};
+
 use crate::cmdline::Cmdline;
-use crate::coherent::other_owner;
-use crate::coherent::Rules;
 use crate::dt::{self, ReservedMemory};
 use crate::error::{errno_name, Error, Result};
 use crate::heap::{
@@ -122,8 +122,6 @@ pub struct Env {
     /// The coherent heap driver is there: `/sys/module/coherent_heap` (a
     /// loaded module) or its debugfs directory (built in or loaded) exists.
     pub coherent_module: bool,
-    /// Module parameter `coherent_heap.export_all` from the command line.
-    pub export_all: bool,
     /// The driver as a loadable module.
     pub module: ModuleInfo,
     /// The driver's debugfs directory (`/sys/kernel/debug/coherent_heap`).
@@ -168,15 +166,13 @@ impl Env {
             _ => Vec::new(),
         };
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let export_all = module::export_all(cmdline);
         let coherent_debugfs = PathBuf::from(crate::debugfs::COHERENT_DEBUGFS);
         Env {
             heaps,
             reserved,
-            inventory: Inventory::with_rules(regions, Rules { export_all }),
+            inventory: Inventory::new(regions),
             requested_nodes: cmdline.regions(),
             coherent_module: Path::new(COHERENT_MODULE).exists() || coherent_debugfs.is_dir(),
-            export_all,
             module: ModuleInfo {
                 file: module::running_kernel_file(),
                 load,
@@ -201,7 +197,7 @@ impl Env {
             || self
                 .inventory
                 .coherent
-                .names()
+                .heap_names()
                 .iter()
                 .any(|h| self.has_heap(h))
     }
@@ -218,14 +214,10 @@ impl Env {
 
     /// Diagnostic lines printed after the KTAP version line.
     pub fn header(&self) -> Vec<String> {
-        let mut lines = match &self.heaps {
+        match &self.heaps {
             Ok(h) => vec![format!("heaps: {}", h.join(" "))],
             Err(e) => vec![format!("heaps: none ({e})")],
-        };
-        if self.export_all {
-            lines.push("coherent_heap.export_all=1".into());
         }
-        lines
     }
 
     /// Capacity of the CMA area behind CMA heap `heap`: from its
@@ -233,11 +225,11 @@ impl Env {
     /// up by the command line or Kconfig (`reserved`), `CmaTotal` less the
     /// device-tree areas, else `CmaTotal` as a bound.
     pub fn cma_capacity(&self, heap: &str) -> Option<u64> {
-        if let Some(size) = self.inventory.region(heap).and_then(|r| r.size()) {
+        if let Some(size) = self.inventory.region(heap).and_then(|r| r.bytes()) {
             return Some(size);
         }
-        let area = if heap == "default_cma_region" {
-            "reserved"
+        let area = if heap == DEFAULT_CMA_REGION {
+            DEFAULT_CMA_AREA
         } else {
             heap
         };
@@ -253,8 +245,8 @@ impl Env {
                 .inventory
                 .regions
                 .iter()
-                .filter(|r| r.is_cma())
-                .filter_map(|r| r.size())
+                .filter(|r| r.is_cma_area())
+                .filter_map(|r| r.bytes())
                 .sum();
             if let Some(rest) = self.cma_total.and_then(|t| t.checked_sub(dt)) {
                 if rest > 0 {
@@ -270,19 +262,19 @@ impl Env {
     /// exports it as `default_cma_region` and again under its area name
     /// `reserved`.
     pub fn is_default_cma_area(&self, heap: &str) -> bool {
-        (heap == "default_cma_region" || heap == "reserved")
+        (heap == DEFAULT_CMA_REGION || heap == DEFAULT_CMA_AREA)
             && !self
                 .inventory
                 .regions
                 .iter()
-                .any(|r| r.is_cma() && r.cma_default)
+                .any(|r| r.is_cma_area() && r.cma_default)
     }
 
     /// If heap `heap` is the default CMA area again under another name
     /// (`reserved`, or the `linux,cma-default` node's name) while
     /// `default_cma_region` exists: `Some("default_cma_region")`.
     pub fn cma_alias_of(&self, heap: &str) -> Option<&'static str> {
-        const DEFAULT: &str = "default_cma_region";
+        const DEFAULT: &str = DEFAULT_CMA_REGION;
         if heap == DEFAULT || !self.has_heap(DEFAULT) {
             return None;
         }
@@ -290,7 +282,7 @@ impl Env {
             .inventory
             .regions
             .iter()
-            .any(|r| r.is_cma() && r.cma_default && r.node == heap);
+            .any(|r| r.is_cma_area() && r.cma_default && r.name == heap);
         (dt_default || self.is_default_cma_area(heap)).then_some(DEFAULT)
     }
 }
@@ -363,7 +355,7 @@ fn heap_list(env: &Env) -> Vec<Case<Env>> {
             },
         ),
         Case::new("system_heap_present", |env: &Env, _: &mut Log| {
-            if env.has_heap("system") {
+            if env.has_heap(SYSTEM) {
                 Outcome::Pass
             } else {
                 let names = env.heap_names();
@@ -633,7 +625,7 @@ fn exercise(h: &str, size: u64, env: &Env, _log: &mut Log) -> Outcome {
 // ------------------------------------------------------------- system_heap
 
 fn system_heap(env: &Env) -> Vec<Case<Env>> {
-    heap_cases("system", "", env.mem_total, HeapKind::System, env)
+    heap_cases(SYSTEM, "", env.mem_total, HeapKind::System, env)
 }
 
 // ---------------------------------------------------------------- cma_heap
@@ -666,8 +658,8 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
         },
     ));
     // Every reusable device-tree node must have become a heap.
-    for r in env.inventory.regions.iter().filter(|r| r.is_cma()) {
-        let node = r.node.clone();
+    for r in env.inventory.regions.iter().filter(|r| r.is_cma_area()) {
+        let node = r.name.clone();
         cases.push(Case::new(
             format!("{node}_present"),
             move |env: &Env, _: &mut Log| {
@@ -752,7 +744,7 @@ fn check_node(env: &Env, node: &str) -> Outcome {
     let Some(r) = rm.region(node) else {
         return Outcome::Fail(format!("no node '{node}' under {}", rm.path.display()));
     };
-    match r.size() {
+    match r.bytes() {
         None => Outcome::Fail(format!("'{node}' has neither reg nor size")),
         Some(0) => Outcome::Fail(format!("'{node}' has size 0")),
         Some(_) => Outcome::Pass,
@@ -763,7 +755,7 @@ fn check_node(env: &Env, node: &str) -> Outcome {
 
 fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
     let plan = &env.inventory.coherent;
-    let expected: Vec<String> = plan.names().into_iter().map(str::to_owned).collect();
+    let expected: Vec<String> = plan.heap_names().into_iter().map(str::to_owned).collect();
 
     let mut cases = Vec::new();
     let exp = expected.clone();
@@ -784,9 +776,6 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
             if env.coherent_debugfs.is_dir() {
                 log.note(format!("{} exists", env.coherent_debugfs.display()));
             }
-            if env.export_all {
-                log.note("coherent_heap.export_all=1: pools that did not opt in are exported too");
-            }
             Outcome::Pass
         },
     ));
@@ -798,9 +787,9 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
         ));
     }
 
-    for a in &plan.accepted {
-        let heap = a.heap.clone();
-        let node = a.node.clone();
+    for a in plan.exported() {
+        let heap = a.name.clone();
+        let node = a.name.clone();
         cases.push(Case::new(
             format!("{heap}_present"),
             move |env: &Env, _: &mut Log| {
@@ -812,37 +801,38 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
             },
         ));
         cases.extend(heap_cases(
-            &a.heap,
-            &format!("{}_", a.heap),
-            a.size,
+            &a.name,
+            &format!("{}_", a.name),
+            a.reservation.map(|r| r.size),
             HeapKind::Coherent,
             env,
         ));
     }
 
-    // Refused candidates: shared-dma-pool nodes except plain CMA ones.
-    for r in &plan.refused {
-        let Some(region) = env.inventory.regions.iter().find(|x| x.node == r.node) else {
+    // Candidates not exported (refused or passed over): shared-dma-pool
+    // nodes except plain CMA ones. A node's heap would have its full name.
+    for r in plan.verdicts.iter().filter(|v| v.heap().is_none()) {
+        let Some(region) = env.inventory.region_at(&r.path) else {
             continue;
         };
         if !region.is_shared_dma_pool() || (region.reusable && !region.dma_heap) {
             continue;
         }
         let refused = r.clone();
-        let owner = other_owner(&r.heap, &env.inventory.regions, plan, &r.node);
-        cases.push(Case::new(format!("refused_{}", r.node), move |env: &Env, log: &mut Log| {
-            log.note(format!("node '{}': {}", refused.node, refused.reason));
-            if refused.heap.is_empty() || !env.has_heap(&refused.heap) {
+        let owner = plan.owner_of(&r.name, &r.path);
+        cases.push(Case::new(format!("refused_{}", r.name), move |env: &Env, log: &mut Log| {
+            log.note(format!("node '{}': {}", refused.name, refused.decision));
+            if refused.name.is_empty() || !env.has_heap(&refused.name) {
                 return Outcome::Pass;
             }
             match &owner {
                 None => Outcome::Fail(format!(
-                    "heap '{}' exists but node '{}' must be refused ({})",
-                    refused.heap, refused.node, refused.reason
+                    "heap '{}' exists but node '{}' must not be exported ({})",
+                    refused.name, refused.name, refused.decision
                 )),
                 Some(owner) => Outcome::Skip(format!(
                     "heap name '{}' belongs to {owner}; a duplicate cannot be told apart from user space",
-                    refused.heap
+                    refused.name
                 )),
             }
         }));
@@ -854,21 +844,20 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::dt::{parse_region, tests::be32, tests::props, Cells};
+    use crate::dt::{parse_region, tests::be32, tests::props, tests::CELLS};
 
     pub(crate) fn env(heaps: &[&str], regions: Vec<crate::dt::Region>, requested: &[&str]) -> Env {
         Env {
             heaps: Ok(heaps.iter().map(|s| s.to_string()).collect()),
             reserved: Ok(Some(ReservedMemory {
                 path: "/proc/device-tree/reserved-memory".into(),
-                cells: Cells::default(),
+                cells: CELLS,
                 regions: regions.clone(),
                 dt_order: true,
             })),
             inventory: Inventory::new(regions),
             requested_nodes: requested.iter().map(|s| s.to_string()).collect(),
             coherent_module: false,
-            export_all: false,
             module: ModuleInfo::default(),
             coherent_debugfs: "/nonexistent/coherent_heap".into(),
             page_size: 4096,
@@ -894,7 +883,7 @@ pub(crate) mod tests {
                 ("no-map", b""),
                 ("linux,dma-heap", b""),
             ]),
-            Cells::default(),
+            CELLS,
         )
         .unwrap()
     }
@@ -965,7 +954,7 @@ pub(crate) mod tests {
                 ("reusable", b""),
                 ("linux,cma-default", b""),
             ]),
-            Cells::default(),
+            CELLS,
         )
         .unwrap();
         let e = env(
@@ -992,7 +981,9 @@ pub(crate) mod tests {
             "{out}"
         );
         assert!(
-            out.contains("    ok 2 camera_present # SKIP coherent heap driver not present\n"),
+            out.contains(
+                "    ok 2 camera_70000000_present # SKIP coherent heap driver not present\n"
+            ),
             "{out}"
         );
         assert!(!out.contains("not ok"), "{out}");
@@ -1006,30 +997,45 @@ pub(crate) mod tests {
     fn coherent_suite_checks_refusals_when_driver_present() {
         let mut mapped = coherent_region("mapped@71000000");
         mapped.no_map = false;
+        let size = be32(&[0, 0x40_0000]);
+        let system = parse_region(
+            Path::new("/t"),
+            "system",
+            &props(&[
+                ("compatible", b"shared-dma-pool\0"),
+                ("size", &size),
+                ("no-map", b""),
+                ("linux,dma-heap", b""),
+            ]),
+            CELLS,
+        )
+        .unwrap();
         let regions = vec![
             coherent_region("camera@70000000"),
+            // Its own heap: names differ by their unit address.
             coherent_region("camera@78000000"),
-            coherent_region("system@79000000"),
+            system,
             mapped,
         ];
-        let mut e = env(&["camera", "mapped", "system"], regions, &[]);
+        let mut e = env(
+            &["camera@70000000", "mapped@71000000", "system"],
+            regions,
+            &[],
+        );
         e.coherent_module = true;
         let cases = coherent_heap(&e);
         let n = names(&cases);
         assert_eq!(n[0], "driver_present");
-        assert_eq!(n[1], "camera_present");
-        assert!(n.contains(&"camera_alloc_1m"));
+        assert_eq!(n[1], "camera_70000000_present");
+        assert!(n.contains(&"camera_70000000_alloc_1m"));
+        assert!(n.contains(&"camera_78000000_present"));
         // 2 MiB pool: the 8 MiB case is skipped without running.
-        assert!(n.contains(&"camera_alloc_8m"));
+        assert!(n.contains(&"camera_70000000_alloc_8m"));
         assert_eq!(
-            &n[n.len() - 3..],
-            [
-                "refused_camera_78000000",
-                "refused_system_79000000",
-                "refused_mapped_71000000"
-            ]
+            &n[n.len() - 2..],
+            ["refused_system", "refused_mapped_71000000"]
         );
-        // Run only the refusal cases (the others would open /dev/dma_heap).
+        // Run only the presence and refusal cases (the others would open /dev/dma_heap).
         let mut w = ktap::Writer::new(Vec::new());
         fn refusals(env: &Env) -> Vec<Case<Env>> {
             coherent_heap(env)
@@ -1037,7 +1043,7 @@ pub(crate) mod tests {
                 .filter(|c| {
                     c.name.starts_with("refused_")
                         || c.name.ends_with("_present")
-                        || c.name.ends_with("_8m")
+                        || c.name == "camera_70000000_alloc_8m"
                 })
                 .collect()
         }
@@ -1048,14 +1054,17 @@ pub(crate) mod tests {
         ktap::run(&mut w, &[], &suites, &e).unwrap();
         let out = String::from_utf8(w.into_inner()).unwrap();
         assert!(out.contains("    ok 1 driver_present\n"), "{out}");
-        assert!(out.contains("    ok 2 camera_present\n"), "{out}");
+        assert!(out.contains("    ok 2 camera_70000000_present\n"), "{out}");
         assert!(
-            out.contains("    ok 3 camera_alloc_8m # SKIP heap 'camera' holds only 2 MiB\n"),
+            out.contains("    ok 3 camera_70000000_alloc_8m # SKIP heap 'camera@70000000' holds only 2 MiB\n"),
             "{out}"
         );
-        assert!(out.contains("ok 4 refused_camera_78000000 # SKIP heap name 'camera' belongs to earlier node 'camera@70000000'"), "{out}");
-        assert!(out.contains("ok 5 refused_system_79000000 # SKIP heap name 'system' belongs to mainline heap 'system'"), "{out}");
-        assert!(out.contains("    # refused_mapped_71000000: heap 'mapped' exists but node 'mapped@71000000' must be refused (no no-map property (mapped pools are refused on arm64))\n    not ok 6 refused_mapped_71000000\n"), "{out}");
+        assert!(
+            out.contains("    # camera_78000000_present: node 'camera@78000000' should have made heap 'camera@78000000'\n    not ok 4 camera_78000000_present\n"),
+            "{out}"
+        );
+        assert!(out.contains("ok 5 refused_system # SKIP heap name 'system' belongs to mainline heap 'system' (the system heap)"), "{out}");
+        assert!(out.contains("    # refused_mapped_71000000: heap 'mapped@71000000' exists but node 'mapped@71000000' must not be exported (System RAM: no no-map (mapped pools cannot be write-combined))\n    not ok 6 refused_mapped_71000000\n"), "{out}");
     }
 
     #[test]
@@ -1065,10 +1074,10 @@ pub(crate) mod tests {
             Path::new("/t"),
             "dyn",
             &props(&[("compatible", b"shared-dma-pool\0"), ("size", &size)]),
-            Cells::default(),
+            CELLS,
         )
         .unwrap();
-        let bare = parse_region(Path::new("/t"), "bare@1", &props(&[]), Cells::default()).unwrap();
+        let bare = parse_region(Path::new("/t"), "bare@1", &props(&[]), CELLS).unwrap();
         let e = env(
             &[],
             vec![coherent_region("camera@70000000"), dynamic, bare],
@@ -1095,17 +1104,30 @@ not ok 1 reserved_memory_dt
         assert_eq!(out, expected);
     }
 
-    /// camera (64 MiB) and display (8 MiB) accepted; a pool that did not
-    /// opt in; a mapped one.
-    fn qemu_like(export_all: bool) -> Env {
+    /// camera (64 MiB), display (8 MiB) and the dynamic scratch (4 MiB)
+    /// exported; a pool that did not opt in; a mapped one.
+    fn qemu_like() -> Env {
         let node = |name: &str, base: u32, size: u32, extra: &[(&str, &[u8])]| {
             let reg = be32(&[0, base, 0, size]);
             let mut list: Vec<(&str, &[u8])> =
                 vec![("compatible", b"shared-dma-pool\0"), ("reg", &reg)];
             list.extend_from_slice(extra);
-            parse_region(Path::new("/t"), name, &props(&list), Cells::default()).unwrap()
+            parse_region(Path::new("/t"), name, &props(&list), CELLS).unwrap()
         };
         let heap: &[(&str, &[u8])] = &[("no-map", b""), ("linux,dma-heap", b"")];
+        let size = be32(&[0, 0x40_0000]);
+        let scratch = parse_region(
+            Path::new("/t"),
+            "scratch",
+            &props(&[
+                ("compatible", b"shared-dma-pool\0"),
+                ("size", &size),
+                ("no-map", b""),
+                ("linux,dma-heap", b""),
+            ]),
+            CELLS,
+        )
+        .unwrap();
         let regions = vec![
             node("camera@70000000", 0x7000_0000, 0x400_0000, heap),
             node("display@74000000", 0x7400_0000, 0x80_0000, heap),
@@ -1121,17 +1143,20 @@ not ok 1 reserved_memory_dt
                 0x80_0000,
                 &[("no-map", b"")],
             ),
+            scratch,
         ];
-        let mut e = env(&["camera", "display", "system"], regions.clone(), &[]);
+        let mut e = env(
+            &["camera@70000000", "display@74000000", "scratch", "system"],
+            regions,
+            &[],
+        );
         e.coherent_module = true;
-        e.export_all = export_all;
-        e.inventory = Inventory::with_rules(regions, Rules { export_all });
         e
     }
 
     #[test]
     fn coherent_suites_case_names() {
-        let e = qemu_like(false);
+        let e = qemu_like();
         assert_eq!(
             names(&coherent_cases::coherent_module(&e)),
             ["module_load", "module_unload_refused"]
@@ -1140,30 +1165,34 @@ not ok 1 reserved_memory_dt
             names(&coherent_cases::coherent_debugfs(&e)),
             [
                 "directory_lists_heaps",
-                "camera_stats_match_dt",
-                "camera_stats_track_buffers",
-                "camera_stats_count_failures",
-                "camera_mapping_keeps_buffer",
-                "display_stats_match_dt",
-                "display_stats_track_buffers",
-                "display_stats_count_failures",
-                "display_mapping_keeps_buffer"
+                "camera_70000000_stats_match_dt",
+                "camera_70000000_stats_track_buffers",
+                "camera_70000000_stats_count_failures",
+                "camera_70000000_mapping_keeps_buffer",
+                "display_74000000_stats_match_dt",
+                "display_74000000_stats_track_buffers",
+                "display_74000000_stats_count_failures",
+                "display_74000000_mapping_keeps_buffer",
+                "scratch_stats_match_dt",
+                "scratch_stats_track_buffers",
+                "scratch_stats_count_failures",
+                "scratch_mapping_keeps_buffer"
             ]
         );
         let alloc = coherent_cases::coherent_alloc(&e);
         assert_eq!(
             &names(&alloc)[..7],
             [
-                "camera_fill_1m_enomem",
-                "camera_fill_16k_enomem",
-                "camera_freed_memory_zeroed",
-                "camera_refill_zeroed",
-                "camera_mmap_private_einval",
-                "camera_mmap_beyond_size_fails",
-                "camera_mmap_at_offset"
+                "camera_70000000_fill_1m_enomem",
+                "camera_70000000_fill_16k_enomem",
+                "camera_70000000_freed_memory_zeroed",
+                "camera_70000000_refill_zeroed",
+                "camera_70000000_mmap_private_einval",
+                "camera_70000000_mmap_beyond_size_fails",
+                "camera_70000000_mmap_at_offset"
             ]
         );
-        assert_eq!(names(&alloc)[8], "display_fill_4k_enomem");
+        assert_eq!(names(&alloc)[8], "display_74000000_fill_4k_enomem");
         assert_eq!(
             names(&coherent_cases::coherent_stress(&e)),
             ["parallel_stress"]
@@ -1174,35 +1203,29 @@ not ok 1 reserved_memory_dt
                 "line_camera_70000000",
                 "line_display_74000000",
                 "line_mapped_75000000",
+                "line_scratch",
                 "no_unexpected_lines",
                 "no_warnings"
             ]
         );
         let n = names(&coherent_heap(&e)).join(" ");
-        assert!(n.contains("camera_alloc_region_plus_page_enomem"), "{n}");
+        assert!(
+            n.contains("camera_70000000_alloc_region_plus_page_enomem"),
+            "{n}"
+        );
+        assert!(n.contains("scratch_alloc_region_plus_page_enomem"), "{n}");
         assert!(n.contains("refused_private_75800000"), "{n}");
-        assert!(!n.contains("private_present"), "{n}");
+        assert!(!n.contains("private_75800000_present"), "{n}");
         assert!(!names(&system_heap(&e)).contains(&"alloc_region_plus_page_enomem"));
-    }
-
-    #[test]
-    fn export_all_adds_the_private_pool() {
-        let e = qemu_like(true);
-        let n = names(&coherent_heap(&e)).join(" ");
-        assert!(n.contains("private_present"), "{n}");
-        assert!(!n.contains("refused_private_75800000"), "{n}");
-        let log = names(&coherent_cases::coherent_log(&e)).join(" ");
-        assert!(log.contains("line_private_75800000"), "{log}");
-        assert!(names(&coherent_cases::coherent_debugfs(&e)).contains(&"private_stats_match_dt"));
         assert_eq!(
             e.header(),
-            ["heaps: camera display system", "coherent_heap.export_all=1"]
+            ["heaps: camera@70000000 display@74000000 scratch system"]
         );
     }
 
     #[test]
     fn coherent_suites_skip_without_driver() {
-        let mut e = qemu_like(false);
+        let mut e = qemu_like();
         e.coherent_module = false;
         e.heaps = Ok(vec!["system".into()]);
         for suite in [
@@ -1239,7 +1262,7 @@ not ok 1 reserved_memory_dt
                 ("reg", &reg),
                 ("reusable", b""),
             ]),
-            Cells::default(),
+            CELLS,
         )
         .unwrap();
         let mut e = env(

@@ -240,7 +240,7 @@ pub fn kernel_release() -> io::Result<String> {
 }
 
 /// `finit_module(fd, params, flags)`: loads the module in file `fd` with
-/// parameter string `params` (`"export_all=1"`).
+/// parameter string `params` (`"dyndbg=+p"`).
 pub fn finit_module(fd: BorrowedFd<'_>, params: &CStr, flags: libc::c_int) -> io::Result<()> {
     // SAFETY: `params` is a NUL-terminated string valid for the call and
     // `fd` an open file; the kernel only reads both.

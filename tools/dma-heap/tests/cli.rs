@@ -34,9 +34,15 @@ fn usage_errors_exit_2_and_name_the_argument() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("error: invalid value '64X' for '<SIZE>': unknown unit 'X'"),
+        err.starts_with("error: invalid value '64X' for '<SIZE>': unknown unit \"X\""),
         "{err}"
     );
+    // dtregion's grammar: 0x hex parses, so the failure is the heap, exit 1.
+    let out = dma_heap(&["alloc", "nonexistent-heap", "0x1000"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nonexistent-heap"), "{err}");
+    assert!(!err.contains("SIZE"), "{err}");
 
     let out = dma_heap(&["list", "--format", "yaml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -53,7 +59,12 @@ fn usage_errors_exit_2_and_name_the_argument() {
 #[test]
 fn long_help_documents_modes_suites_and_bench() {
     let text = String::from_utf8(dma_heap(&["--help"]).stdout).unwrap();
-    for s in ["dmaheap.run=", "`bench`", "coherent_heap.ko", "export_all"] {
+    for s in [
+        "dmaheap.run=",
+        "`bench`",
+        "coherent_heap.ko",
+        "coherent_heap.*",
+    ] {
         assert!(text.contains(s), "{s}: {text}");
     }
     let text = String::from_utf8(dma_heap(&["test", "--help"]).stdout).unwrap();

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use heap_rules::Range;
+
 use crate::error::{Error, Result};
-use crate::tree::Range;
 
 /// One board.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]

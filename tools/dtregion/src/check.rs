@@ -6,22 +6,24 @@
 //!   the root's and it has `ranges`; disabled children are skipped; a static region is its first
 //!   `reg` entry; a `no-map` region overlapping reserved memory is refused (`-EBUSY`).
 //! - `kernel/dma/contiguous.c`, `drivers/dma-buf/heaps/`: the heap names mainline heaps take
-//!   ([`crate::mainline`]).
-//! - `coherent_heap.rs`: a heap for each enabled, opted-in (`linux,dma-heap`), non-reusable
-//!   `shared-dma-pool`, named after the node without its unit address; refused when the name is
-//!   empty or taken, the region empty, or the region System RAM (no `no-map` on arm64).
+//!   ([`heap_rules::mainline`]).
+//! - `coherent_heap.rs`: [`heap_rules::classify`] says what the driver does with each region,
+//!   under which name (its full node name) and with which kernel line; every refusal of a
+//!   region the kernel reserves is an error here.
 //!
 //! Problems of regions the overlays add or change are errors and warnings; the same problems of
 //! the vendor's base tree are notes, which do not change the exit status.
 
 use serde::Serialize;
 
+use heap_rules::size::{format_size, MIB};
+use heap_rules::{
+    classify, Classification, Decision, LogLine, Owner, Range, Refusal, Region, Tree,
+};
+
 use crate::boards::{Board, KeepOut};
-use crate::mainline;
 use crate::place;
-use crate::regions::{Layout, Region};
-use crate::size::{format_size, MIB};
-use crate::tree::{Range, Tree};
+use crate::regions::{self, Layout};
 
 /// How bad a problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -163,8 +165,13 @@ pub struct RegionRow {
     pub node: String,
     /// Node name.
     pub name: String,
-    /// The heap name, for a region the coherent heap driver picks up.
+    /// The heap the coherent heap driver makes of it: `/dev/dma_heap/<heap>`.
     pub heap: Option<String>,
+    /// What the driver does with it.
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// The line the driver prints for it (`...` for a base placed at boot).
+    pub log: Option<LogLine>,
     /// Base address (none for a dynamic region).
     pub base: Option<u64>,
     /// Size in bytes.
@@ -261,6 +268,10 @@ pub const BLOCK_ALIGN: u64 = 2 * MIB;
 /// huge pages, 4 MiB without; the larger holds for every configuration.
 const CMA_ALIGN: u64 = 4 * MIB;
 
+/// The alignment of a dynamic region without `alignment`: `SMP_CACHE_BYTES` on arm64
+/// (`early_init_dt_alloc_reserved_memory_arch()`).
+const DEFAULT_DYNAMIC_ALIGN: u64 = 64;
+
 struct Checker<'a> {
     input: Input<'a>,
     layout: Layout,
@@ -277,16 +288,17 @@ pub fn check(input: Input<'_>) -> Report {
         problems: Vec::new(),
     };
     c.reserved_memory_format();
-    for r in c.layout.regions.clone() {
+    for r in c.layout.regions().to_vec() {
         c.region(&r);
     }
     let memory = c.memory();
+    let mut no_room = Vec::new();
     if !memory.banks.is_empty() {
         c.outside_memory(&memory.banks);
-        c.dynamic_room(&memory.banks);
+        no_room = c.dynamic_room(&memory.banks);
     }
     c.overlaps();
-    c.heap_names();
+    let heaps = c.heap_decisions(&no_room);
     c.phandles();
 
     let mut problems = std::mem::take(&mut c.problems);
@@ -294,16 +306,19 @@ pub fn check(input: Input<'_>) -> Report {
     let count = |s| problems.iter().filter(|p| p.severity == s).count();
     let regions = c
         .layout
-        .regions
+        .regions()
         .iter()
-        .map(|r| RegionRow {
+        .zip(heaps.verdicts)
+        .map(|(r, v)| RegionRow {
             node: r.path.clone(),
             name: r.name.clone(),
-            heap: r.heap_name().filter(|n| !n.is_empty()).map(str::to_string),
+            heap: v.heap().map(str::to_string),
+            decision: v.decision,
+            log: v.line,
             base: r.range().map(|g| g.base),
             size: r.bytes(),
-            flags: r.flags(),
-            opted_in: r.opted_in,
+            flags: regions::flags(r),
+            opted_in: r.dma_heap,
             origin: match &c.base {
                 None => Origin::Tree,
                 Some(_) if c.ours(r) => Origin::Overlay,
@@ -329,7 +344,7 @@ pub fn check(input: Input<'_>) -> Report {
 
 /// Why the node name of a region is one the tools or the driver reject, if it is.
 pub fn node_name_problem(r: &Region) -> Option<String> {
-    let base = r.base_name();
+    let base = r.name.split('@').next().unwrap_or_default();
     if let Some(why) = base_name_problem(base) {
         return Some(why);
     }
@@ -372,6 +387,67 @@ pub fn base_name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// The alignment problem of an enabled region of `size` (not 0) bytes, if it has one: base or
+/// size not a multiple of the page (an error); a CMA pool not pageblock aligned (an error); a
+/// `no-map` region whose base or size is not a multiple of 2 MiB (a warning). The base of a
+/// dynamic region is as aligned as its `alignment` says, 64 bytes without one.
+fn alignment_problem(r: &Region, size: u64, page: u64) -> Option<(Class, String)> {
+    let (base, align) = match (r.base(), r.alignment) {
+        (Some(b), _) => (format!("base {b:#x}"), b),
+        (None, Some(a)) if a != 0 => (format!("alignment {}", format_size(a)), a),
+        (None, _) => (
+            format!(
+                "alignment {} (none given: the kernel's SMP_CACHE_BYTES)",
+                format_size(DEFAULT_DYNAMIC_ALIGN)
+            ),
+            DEFAULT_DYNAMIC_ALIGN,
+        ),
+    };
+    // `what(n, base_counts)`: the base (or alignment) if it counts and is off, else the size.
+    let what = |n: u64, base_counts: bool| {
+        if base_counts && align % n != 0 {
+            Some(base.clone())
+        } else if size % n != 0 {
+            Some(format!("size {}", format_size(size)))
+        } else {
+            None
+        }
+    };
+    // Pages: a static base, or an alignment the node gives (without one the kernel's default
+    // applies, which only the 2 MiB rule below is about).
+    if let Some(w) = what(page, r.base().is_some() || r.alignment.is_some()) {
+        return Some((
+            Class::Unaligned,
+            format!(
+                "{w} is not a multiple of the {} page: the kernel reserves and maps memory in whole pages, so the region does not end where the node says",
+                format_size(page)
+            ),
+        ));
+    }
+    if r.is_shared_dma_pool() && r.reusable {
+        // The kernel raises a dynamic CMA area's alignment itself (rmem_cma_validate()).
+        return what(CMA_ALIGN, r.base().is_some()).map(|w| {
+            (
+                Class::Unaligned,
+                format!(
+                    "{w} is not a multiple of 4 MiB: a CMA area must be pageblock aligned (4 MiB on a kernel without huge pages), else the kernel refuses it (\"incorrect alignment of CMA region\")"
+                ),
+            )
+        });
+    }
+    if !r.no_map {
+        return None;
+    }
+    what(BLOCK_ALIGN, true).map(|w| {
+        (
+            Class::SmallAlignment,
+            format!(
+                "{w} is not a multiple of 2 MiB: the no-map hole splits the 2 MiB blocks of the kernel's linear map around it into pages"
+            ),
+        )
+    })
+}
+
 fn list(ranges: &[Range]) -> String {
     ranges
         .iter()
@@ -385,7 +461,7 @@ impl Checker<'_> {
     fn ours(&self, r: &Region) -> bool {
         match &self.base {
             None => true,
-            Some(base) => !base.regions.contains(r),
+            Some(base) => !base.regions().contains(r),
         }
     }
 
@@ -410,24 +486,19 @@ impl Checker<'_> {
     }
 
     fn reserved_memory_format(&mut self) {
-        let Some((path, cells, ranges)) = self.layout.reserved_memory.clone() else {
+        let Some(rm) = &self.layout.reserved_memory else {
             return;
         };
-        let root = self.layout.root_cells;
-        if cells == root && ranges {
+        let Some(why) = rm.format_problem() else {
             return;
-        }
+        };
+        let path = rm.path.clone();
+        let format = |rm: &heap_rules::ReservedMemory| {
+            (rm.root_cells, rm.address_cells, rm.size_cells, rm.ranges)
+        };
         let ours = match &self.base {
             None => true,
-            Some(b) => b.reserved_memory != self.layout.reserved_memory,
-        };
-        let why = if cells != root {
-            format!(
-                "#address-cells = <{}>, #size-cells = <{}> differ from the root's <{}> <{}>",
-                cells.address, cells.size, root.address, root.size
-            )
-        } else {
-            "no ranges property".to_string()
+            Some(b) => b.reserved_memory.as_ref().map(format) != Some(format(rm)),
         };
         self.push(
             Class::ReservedMemoryFormat,
@@ -442,20 +513,17 @@ impl Checker<'_> {
     fn region(&mut self, r: &Region) {
         let ours = self.ours(r);
         let page = self.input.page_size;
-        if let Some(d) = &r.defect {
-            self.push(Class::BadProperty, ours, &r.path, d.clone());
+        if let Some(d) = r.defect() {
+            self.push(Class::BadProperty, ours, &r.path, d.to_string());
             return;
         }
-        if !r.enabled {
+        if !r.is_enabled() {
             return;
         }
         if let Some(why) = node_name_problem(r) {
             self.push(Class::NodeName, ours, &r.path, why);
         }
-        let (base, size) = match r.range() {
-            Some(g) => (Some(g.base), g.size),
-            None => (None, r.size.unwrap_or(0)),
-        };
+        let size = r.bytes().unwrap_or(0);
         if size == 0 {
             self.push(
                 Class::ZeroSize,
@@ -463,42 +531,8 @@ impl Checker<'_> {
                 &r.path,
                 "size 0: the kernel reserves nothing and no heap is made of it".into(),
             );
-        } else {
-            let fault = |n: u64, a: u64| n % a != 0;
-            let what = |n: u64| match base {
-                Some(b) if fault(b, n) => Some(format!("base {b:#x}")),
-                _ if fault(size, n) => Some(format!("size {}", format_size(size))),
-                _ => None,
-            };
-            if let Some(w) = what(page) {
-                self.push(
-                    Class::Unaligned,
-                    ours,
-                    &r.path,
-                    format!(
-                        "{w} is not a multiple of the {} page: the kernel reserves and maps memory in whole pages, so the region does not end where the node says",
-                        format_size(page)
-                    ),
-                );
-            } else if let Some(w) = what(CMA_ALIGN).filter(|_| r.is_pool() && r.reusable) {
-                self.push(
-                    Class::Unaligned,
-                    ours,
-                    &r.path,
-                    format!(
-                        "{w} is not a multiple of 4 MiB: a CMA area must be pageblock aligned (4 MiB on a kernel without huge pages), else the kernel refuses it (\"incorrect alignment of CMA region\")"
-                    ),
-                );
-            } else if let Some(w) = what(BLOCK_ALIGN).filter(|_| r.no_map) {
-                self.push(
-                    Class::SmallAlignment,
-                    ours,
-                    &r.path,
-                    format!(
-                        "{w} is not a multiple of 2 MiB: the no-map hole splits the 2 MiB blocks of the kernel's linear map around it into pages"
-                    ),
-                );
-            }
+        } else if let Some((class, message)) = alignment_problem(r, size, page) {
+            self.push(class, ours, &r.path, message);
         }
         if r.reg.len() > 1 {
             self.push(
@@ -524,43 +558,33 @@ impl Checker<'_> {
                 );
             }
         }
-        if r.opted_in {
-            if !r.is_pool() {
-                self.push(
-                    Class::IgnoredOptIn,
-                    ours,
-                    &r.path,
-                    format!(
-                        "linux,dma-heap on a node that is not a shared-dma-pool ({}): the coherent heap driver ignores it",
-                        if r.compatible.is_empty() {
-                            "no compatible".to_string()
-                        } else {
-                            r.compatible.join(", ")
-                        }
-                    ),
-                );
-            } else if r.reusable {
-                self.push(
-                    Class::ReusableHeap,
-                    ours,
-                    &r.path,
-                    format!(
-                        "opted in with linux,dma-heap but reusable: the coherent heap skips reusable (CMA) pools, the mainline CMA heap exports it as \"{}\" instead; drop one of the two",
-                        r.name
-                    ),
-                );
-            } else if !r.no_map {
-                self.push(
-                    Class::MissingNoMap,
-                    ours,
-                    &r.path,
-                    format!(
-                        "opted in without no-map: the region stays System RAM in the kernel's linear map, memremap() refuses to map it write-combined and the driver does not export it; add no-map to {}",
-                        r.path
-                    ),
-                );
-            }
-        } else if r.is_pool() && !r.reusable && !r.no_map {
+        // What the driver decides for opted-in pools is heap_decisions(); here what it passes
+        // over in silence although the node asks for something.
+        if r.dma_heap && !r.is_shared_dma_pool() {
+            self.push(
+                Class::IgnoredOptIn,
+                ours,
+                &r.path,
+                format!(
+                    "linux,dma-heap on a node that is not a shared-dma-pool ({}): the coherent heap driver ignores it",
+                    if r.compatible.is_empty() {
+                        "no compatible".to_string()
+                    } else {
+                        r.compatible.join(", ")
+                    }
+                ),
+            );
+        } else if r.dma_heap && r.reusable {
+            self.push(
+                Class::ReusableHeap,
+                ours,
+                &r.path,
+                format!(
+                    "opted in with linux,dma-heap but reusable: the coherent heap skips reusable (CMA) pools, the mainline CMA heap exports it as \"{}\" instead; drop one of the two",
+                    r.name
+                ),
+            );
+        } else if !r.dma_heap && r.is_shared_dma_pool() && !r.reusable && !r.no_map {
             self.push(
                 Class::PoolWithoutNoMap,
                 ours,
@@ -635,9 +659,9 @@ impl Checker<'_> {
     /// Enabled static regions with a usable range, in tree order.
     fn static_regions(&self) -> Vec<(Region, Range)> {
         self.layout
-            .regions
+            .regions()
             .iter()
-            .filter(|r| r.enabled && r.defect.is_none())
+            .filter(|r| r.is_enabled() && r.defects.is_empty())
             .filter_map(|r| r.range().filter(|g| g.size != 0).map(|g| (r.clone(), g)))
             .collect()
     }
@@ -730,7 +754,8 @@ impl Checker<'_> {
         place::first_fit(&free, r.size.unwrap_or(0), align).is_some()
     }
 
-    fn dynamic_room(&mut self, banks: &[Range]) {
+    /// Reports the dynamic regions that find no room; returns their paths.
+    fn dynamic_room(&mut self, banks: &[Range]) -> Vec<String> {
         let statics = self.static_regions();
         // What the kernel has reserved when it allocates dynamic regions: the static regions,
         // /memreserve/, and what the boot chain holds (the board's keep-out ranges).
@@ -746,11 +771,14 @@ impl Checker<'_> {
         vendor.extend(boot);
         let dynamic: Vec<Region> = self
             .layout
-            .regions
+            .regions()
             .iter()
-            .filter(|r| r.enabled && r.defect.is_none() && r.is_dynamic() && r.size != Some(0))
+            .filter(|r| {
+                r.is_enabled() && r.defects.is_empty() && r.is_dynamic() && r.size != Some(0)
+            })
             .cloned()
             .collect();
+        let mut no_room = Vec::new();
         for r in dynamic {
             if Self::fits(&r, banks, &all) {
                 continue;
@@ -771,56 +799,92 @@ impl Checker<'_> {
                     format_size(r.size.unwrap_or(0))
                 ),
             );
+            no_room.push(r.path);
         }
+        no_room
     }
 
-    fn heap_names(&mut self) {
-        let regions = self.layout.regions.clone();
-        let cma: Vec<&Region> = regions
-            .iter()
-            .filter(|r| mainline::cma_heap_name(r).is_some())
-            .collect();
-        let mut taken: Vec<&Region> = Vec::new();
-        for r in &regions {
-            let Some(name) = r.heap_name() else { continue };
-            if name.is_empty() || r.defect.is_some() {
-                continue;
+    /// What the coherent heap driver does with each region ([`classify`]): a refusal of a
+    /// region the kernel reserves is an error. The kernel reserves nothing under an unusable
+    /// `/reserved-memory`, no region whose properties it cannot read, and no dynamic region
+    /// that finds no room (`no_room`); those have their own problem already.
+    fn heap_decisions(&mut self, no_room: &[String]) -> Classification {
+        let ignored = self
+            .layout
+            .reserved_memory
+            .as_ref()
+            .is_some_and(|rm| rm.format_problem().is_some());
+        let regions = self.layout.regions().to_vec();
+        let heaps = classify(&regions, |r| {
+            if ignored || no_room.contains(&r.path) {
+                None
+            } else {
+                r.reservation()
             }
+        });
+        for (r, v) in regions.iter().zip(&heaps.verdicts) {
+            let Some(refusal) = v.refusal() else { continue };
             let ours = self.ours(r);
-            if let Some(who) = mainline::fixed_owner(name) {
-                self.push(
-                    Class::HeapNameCollision,
-                    ours,
-                    &r.path,
-                    format!("heap name \"{name}\" is taken by {who}: the driver refuses it; rename the node"),
-                );
-            } else if let Some(c) = cma.iter().find(|c| c.name == name) {
-                let ours = ours || self.ours(c);
-                self.push(
-                    Class::HeapNameCollision,
+            let line = v
+                .line
+                .as_ref()
+                .map_or_else(String::new, |l| format!(" (\"{l}\")"));
+            match refusal {
+                // Reported by the check that found why.
+                Refusal::NotReserved => {}
+                Refusal::NoName | Refusal::Empty => {
+                    let class = if *refusal == Refusal::NoName {
+                        Class::NodeName
+                    } else {
+                        Class::ZeroSize
+                    };
+                    if !self.problems.iter().any(|p| p.class == class && p.node == r.path) {
+                        self.push(
+                            class,
+                            ours,
+                            &r.path,
+                            format!("the driver refuses it{line}"),
+                        );
+                    }
+                }
+                Refusal::SystemRam => self.push(
+                    Class::MissingNoMap,
                     ours,
                     &r.path,
                     format!(
-                        "heap name \"{name}\" is taken by the CMA heap of {}: the driver refuses it; rename the node",
-                        c.path
+                        "opted in without no-map: the region stays System RAM in the kernel's linear map, memremap() refuses to map it write-combined and the driver does not export it{line}; add no-map to {}",
+                        r.path
                     ),
-                );
-            } else if let Some(t) = taken.iter().find(|t| t.base_name() == name) {
-                let ours = ours || self.ours(t);
-                self.push(
-                    Class::HeapNameCollision,
-                    ours,
-                    &r.path,
-                    format!(
-                        "heap name \"{name}\" is already taken by {}, which comes first: the driver refuses this one; rename the node",
-                        t.path
-                    ),
-                );
-            } else if r.no_map && r.bytes().unwrap_or(0) != 0 {
-                // Only an exported heap takes its name (the driver records it after export).
-                taken.push(r);
+                ),
+                Refusal::NameTaken { by } => {
+                    let (who, theirs) = match by {
+                        Owner::Mainline { owner, .. } => (owner.to_string(), None),
+                        Owner::CmaHeap { path } => {
+                            (format!("the CMA heap of {path}"), Some(path.as_str()))
+                        }
+                        Owner::CoherentHeap { path } => (
+                            format!("the heap of {path}, which comes first"),
+                            Some(path.as_str()),
+                        ),
+                    };
+                    // A clash with a region of the overlays is the overlays' problem too.
+                    let ours = ours
+                        || theirs
+                            .and_then(|p| regions.iter().find(|o| o.path == p))
+                            .is_some_and(|o| self.ours(o));
+                    self.push(
+                        Class::HeapNameCollision,
+                        ours,
+                        &r.path,
+                        format!(
+                            "heap name \"{}\" is taken by {who}: the driver refuses it{line}; rename the node",
+                            r.name
+                        ),
+                    );
+                }
             }
         }
+        heaps
     }
 
     fn phandles(&mut self) {
@@ -829,15 +893,16 @@ impl Checker<'_> {
             let Some(value) = n.prop("memory-region") else {
                 continue;
             };
+            let path = tree.path(n);
             let ours = match self.input.baseline {
                 None => true,
-                Some(b) => b.node(&n.path).and_then(|o| o.prop("memory-region")) != Some(value),
+                Some(b) => b.node(&path).and_then(|o| o.prop("memory-region")) != Some(value),
             };
             if value.is_empty() || value.len() % 4 != 0 {
                 self.push(
                     Class::BadProperty,
                     ours,
-                    &n.path,
+                    &path,
                     format!(
                         "memory-region: {} bytes is not a list of phandles",
                         value.len()
@@ -851,15 +916,15 @@ impl Checker<'_> {
                     None => format!(
                         "memory-region refers to phandle {ph:#x}, which no node of the tree has: the region is missing"
                     ),
-                    Some(t) if t.parent.map(|p| tree.nodes[p].path.as_str()) != Some("/reserved-memory") => {
+                    Some(t) if tree.parent(t).map(|p| tree.path(p)).as_deref() != Some("/reserved-memory") => {
                         format!(
                             "memory-region refers to {}, which is not a /reserved-memory region",
-                            t.path
+                            tree.path(t)
                         )
                     }
                     Some(_) => continue,
                 };
-                self.push(Class::MissingPhandle, ours, &n.path, message);
+                self.push(Class::MissingPhandle, ours, &path, message);
             }
         }
     }
@@ -873,18 +938,82 @@ mod tests {
         Region {
             path: format!("/reserved-memory/{name}"),
             name: name.into(),
+            compatible: vec!["shared-dma-pool".into()],
+            status: None,
             reg: reg.into_iter().collect(),
             size: None,
-            alloc_ranges: Vec::new(),
             alignment: None,
-            compatible: vec!["shared-dma-pool".into()],
+            alloc_ranges: Vec::new(),
             no_map: true,
             reusable: false,
-            opted_in: true,
-            enabled: true,
+            dma_heap: true,
             cma_default: false,
-            defect: None,
+            defects: Vec::new(),
         }
+    }
+
+    fn dynamic(name: &str, size: u64, alignment: Option<u64>) -> Region {
+        Region {
+            size: Some(size),
+            alignment,
+            ..region(name, None)
+        }
+    }
+
+    #[test]
+    fn alignment_of_static_and_dynamic_regions() {
+        let page = 4096;
+        let class = |r: &Region| alignment_problem(r, r.bytes().unwrap(), page).map(|(c, _)| c);
+        let at = |base| Some(Range::new(base, 4 * MIB));
+        assert_eq!(class(&region("a@c0000000", at(0xc000_0000))), None);
+        assert_eq!(
+            class(&region("a@c0100000", at(0xc010_0000))),
+            Some(Class::SmallAlignment)
+        );
+        assert_eq!(
+            class(&region("a@c0000800", at(0xc000_0800))),
+            Some(Class::Unaligned)
+        );
+        // Dynamic: the alignment property stands for the base.
+        assert_eq!(class(&dynamic("scratch", 36 * MIB, Some(2 * MIB))), None);
+        let (c, message) =
+            alignment_problem(&dynamic("d", 4 * MIB, Some(MIB)), 4 * MIB, page).unwrap();
+        assert_eq!(c, Class::SmallAlignment);
+        assert!(
+            message.starts_with("alignment 1 MiB is not a multiple of 2 MiB"),
+            "{message}"
+        );
+        let (c, message) = alignment_problem(&dynamic("d", 4 * MIB, None), 4 * MIB, page).unwrap();
+        assert_eq!(c, Class::SmallAlignment);
+        assert!(
+            message.starts_with("alignment 64 B (none given"),
+            "{message}"
+        );
+        assert_eq!(
+            class(&dynamic("d", 4 * MIB, Some(0x800))),
+            Some(Class::Unaligned)
+        );
+        assert_eq!(
+            class(&dynamic("d", 3 * MIB, Some(2 * MIB))),
+            Some(Class::SmallAlignment)
+        );
+        // Mapped regions have no hole in the linear map; CMA areas are aligned by the kernel.
+        let mapped = Region {
+            no_map: false,
+            ..dynamic("d", 4 * MIB, None)
+        };
+        assert_eq!(class(&mapped), None);
+        let cma = Region {
+            no_map: false,
+            reusable: true,
+            ..dynamic("linux,cma", 64 * MIB, None)
+        };
+        assert_eq!(class(&cma), None);
+        let odd_cma = Region {
+            size: Some(6 * MIB),
+            ..cma
+        };
+        assert_eq!(class(&odd_cma), Some(Class::Unaligned));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::regions::Cells;
-use crate::size::format_size;
+use heap_rules::size::format_size;
+use heap_rules::Cells;
 
 /// What goes into a new overlay.
 #[derive(Clone, Debug)]
@@ -15,7 +15,7 @@ pub struct NewOverlay<'a> {
     /// The board's compatible: the overlay's root `compatible`, so that it cannot be applied to
     /// another board's tree unnoticed.
     pub compatible: &'a str,
-    /// The region's name (heap name).
+    /// The region's name before its unit address.
     pub name: &'a str,
     /// Base address.
     pub base: u64,
@@ -55,10 +55,16 @@ fn cells(value: u64, n: u32) -> String {
     }
 }
 
+/// The node name of the new region: its name and unit address, which is also the heap's name
+/// (`/dev/dma_heap/<node name>`).
+pub fn node_name(name: &str, base: u64) -> String {
+    format!("{name}@{base:x}")
+}
+
 /// The `.dtso` text.
 pub fn render(o: &NewOverlay<'_>) -> String {
     let mut s = String::new();
-    let node = format!("{}@{:x}", o.name, o.base);
+    let node = node_name(o.name, o.base);
     let reg = format!(
         "{} {}",
         cells(o.base, o.cells.address),
@@ -68,12 +74,10 @@ pub fn render(o: &NewOverlay<'_>) -> String {
     comment(
         &mut s,
         &format!(
-            "{}: {} coherent dma-buf heap region for the {} ({}), written by `dtregion new`; the heap is /dev/dma_heap/{}.",
-            o.name,
+            "{node}: {} coherent dma-buf heap region for the {} ({}), written by `dtregion new`. The heap is /dev/dma_heap/{node}: the coherent heap driver names a heap after the region's full node name, unit address included.",
             format_size(o.size),
             o.board_name,
             o.key,
-            o.name
         ),
     );
     s.push_str(" *\n");
@@ -150,6 +154,10 @@ mod tests {
             .contains("\t\treg = <0x1 0x20000000 0x4000000>;\n\t\tno-map;\n\t\tlinux,dma-heap;\n"));
         assert!(text.contains("\tcompatible = \"acme,board\";\n"));
         assert!(text.contains(" * Placed at the requested base.\n"));
+        assert!(
+            text.contains(" * camera@120000000: 64 MiB coherent dma-buf heap region for the ACME board\n * (acme), written by `dtregion new`. The heap is\n * /dev/dma_heap/camera@120000000: "),
+            "{text}"
+        );
     }
 
     #[test]

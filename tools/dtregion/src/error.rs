@@ -9,8 +9,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::blob::BlobError;
-
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -36,7 +34,7 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        source: BlobError,
+        source: heap_rules::Error,
     },
     /// A file given as an overlay is a complete tree.
     NotAnOverlay {
@@ -201,7 +199,7 @@ mod tests {
     fn messages_name_the_file_at_fault() {
         let e = Error::Blob {
             path: "x.dtb".into(),
-            source: BlobError::BadMagic { found: 0x7f454c46 },
+            source: heap_rules::Error::BadMagic { found: 0x7f454c46 },
         };
         assert_eq!(
             e.to_string(),

@@ -6,31 +6,29 @@
 //! - [`new_region`] picks a free aligned spot in a board's DRAM, writes the `.dtso` and checks
 //!   it the same way.
 //!
-//! Trees are read by [`tree`] with the `fdt` crate after [`blob`] has checked them.
+//! Trees are read, and the coherent heap driver's rules applied, by the `heap-rules` crate,
+//! which `dma-heap` shares.
 
-pub mod blob;
 pub mod boards;
 pub mod check;
 pub mod dtso;
 pub mod error;
-pub mod mainline;
 pub mod output;
 pub mod place;
 pub mod regions;
-pub mod size;
 pub mod tools;
-pub mod tree;
 
 use std::path::{Path, PathBuf};
 
 pub use crate::boards::{Board, Table};
 pub use crate::check::{BoardFacts, Report};
 pub use crate::error::{Error, Result};
-pub use crate::tree::{Range, Tree};
+pub use heap_rules::{Range, Tree};
+
+use heap_rules::size::format_size;
 
 use crate::check::Input;
-use crate::regions::{Cells, Layout};
-use crate::size::format_size;
+use crate::regions::Layout;
 
 /// Reads a DTB or DTBO file.
 pub fn read_tree(path: &Path) -> Result<Tree> {
@@ -153,7 +151,7 @@ pub struct NewRequest<'a> {
     pub dtb: PathBuf,
     /// Overlays already in use on the board: the new region stays clear of theirs.
     pub overlays: Vec<PathBuf>,
-    /// Region (and heap) name.
+    /// The region's name before its unit address: the node is NAME@BASE, and so is the heap.
     pub name: String,
     /// Size in bytes.
     pub size: u64,
@@ -166,7 +164,7 @@ pub struct NewRequest<'a> {
 /// What `dtregion new` made.
 #[derive(Clone, Debug)]
 pub struct NewRegion {
-    /// The overlay source.
+    /// The overlay source; its first comment line names the heap the region becomes.
     pub source: String,
     /// The check of the board's tree with it applied.
     pub report: Report,
@@ -210,9 +208,9 @@ pub fn new_region(req: &NewRequest<'_>) -> Result<NewRegion> {
         ),
         None => {
             let mut occupied: Vec<Range> = layout
-                .regions
+                .regions()
                 .iter()
-                .filter(|r| r.enabled)
+                .filter(|r| r.is_enabled())
                 .filter_map(|r| r.range())
                 .collect();
             occupied.extend(layout.memreserve.iter().copied());
@@ -243,7 +241,7 @@ pub fn new_region(req: &NewRequest<'_>) -> Result<NewRegion> {
         }
     };
     let (cells, has_rm) = match &layout.reserved_memory {
-        Some((_, cells, _)) => (*cells, true),
+        Some(rm) => (rm.cells(), true),
         None => (layout.root_cells, false),
     };
     let source = dtso::render(&dtso::NewOverlay {
@@ -253,10 +251,7 @@ pub fn new_region(req: &NewRequest<'_>) -> Result<NewRegion> {
         name: &req.name,
         base,
         size: req.size,
-        cells: Cells {
-            address: cells.address,
-            size: cells.size,
-        },
+        cells,
         has_reserved_memory: has_rm,
         placement,
     });

@@ -7,14 +7,15 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use dtregion::check::base_name_problem;
-use dtregion::size::{parse_address, parse_size, KIB};
 use dtregion::{output, CheckRequest, Error, NewRequest, Report, Result, Table};
+use heap_rules::size::{parse_address, parse_size, KIB};
 
 const EXIT_STATUS: &str = "\
 Exit status:
   0  no error (warnings and notes do not count, unless --deny-warnings)
   1  problems: at least one error in the regions the overlays add or change;
-     for `new`: the new region fails the check, or there is no room for it
+     for `new`: the new region fails the check, or there is no room for it;
+     also when standard output is closed early (`dtregion check ... | head`)
   2  unusable input: a file that cannot be read or is not a DTB (bad magic,
      truncated, malformed), an overlay that is not one, does not apply or is
      for another board, a bad board table, bad arguments, dtc or fdtoverlay
@@ -36,23 +37,29 @@ enum Command {
     /// Applies the overlays to BASE.dtb by running the external `fdtoverlay` (libfdt's
     /// fdt_overlay_apply(), the code U-Boot uses) into a temporary file, or, without overlays,
     /// reads BASE.dtb as an already merged tree. Prints the /reserved-memory regions (node,
-    /// heap name, base, size, flags, opted in, where from), then one line per problem,
+    /// heap, base, size, flags, opted in, where from), then one line per problem,
     /// `SEVERITY[CLASS]: NODE: message`, and a last line `dtregion: E errors, W warnings, N
-    /// notes`.
+    /// notes`. HEAP is the /dev/dma_heap name the coherent heap driver gives the region: its
+    /// full node name, unit address included (camera@70000000; a dynamic region: camera); `-`
+    /// for a region it does not export. With --format json each region also has the driver's
+    /// decision and the exact kernel line it prints for it.
     ///
     /// Errors: a region outside all DRAM banks; overlapping another region, a /memreserve/
-    /// entry or a keep-out range of the board table; base or size not page aligned (a
-    /// reusable CMA pool: not 4 MiB aligned); zero size;
-    /// opted in (linux,dma-heap) and reusable; opted in without no-map; a heap name that is
-    /// taken once unit addresses are stripped (by another region, a CMA heap or a mainline
-    /// heap); an invalid node name; a memory-region phandle that is not a region of the tree;
-    /// a dynamic region left without room; /reserved-memory cells unlike the root's; no usable
-    /// /memory and no board facts (the DRAM checks cannot run).
+    /// entry or a keep-out range of the board table; base, size or a dynamic region's
+    /// alignment not page aligned (a reusable CMA pool: not 4 MiB aligned); zero size;
+    /// opted in (linux,dma-heap) and reusable; and every refusal of an opted-in region by the
+    /// driver, checked in its order: no name, a heap name already taken (a mainline heap:
+    /// system, system_cc_shared, default_cma_region, reserved; or the CMA heap of a reusable
+    /// region, which has the full node name too), no no-map. Also: an invalid node name; a
+    /// memory-region phandle that is not a region of the tree; a dynamic region left without
+    /// room; /reserved-memory cells unlike the root's; no usable /memory and no board facts
+    /// (the DRAM checks cannot run).
     ///
     /// Warnings: a region above 4 GiB (32-bit DMA masters cannot reach it); a no-map region whose
-    /// base or size is aligned under 2 MiB; a shared-dma-pool without no-map that is not opted
-    /// in (what happens if a driver attaches it is in the message); linux,dma-heap
-    /// on a node that is not a shared-dma-pool; more than one reg entry.
+    /// base (a dynamic one: its alignment, 64 bytes without one) or size is aligned under
+    /// 2 MiB; a shared-dma-pool without no-map that is not opted in (what happens if a driver
+    /// attaches it is in the message); linux,dma-heap on a node that is not a
+    /// shared-dma-pool; more than one reg entry.
     ///
     /// Notes: the same problems in the vendor's base tree (regions the overlays neither add nor
     /// change); they do not change the exit status.
@@ -70,7 +77,8 @@ enum Command {
     /// board table and the regions of --overlay. The region is always no-map (a heap region
     /// must be: the driver refuses System RAM), so there is no --no-map option. The overlay
     /// is compiled with `dtc -@`, applied to the base tree with `fdtoverlay` and checked like
-    /// `dtregion check`; it is written only if that finds no error.
+    /// `dtregion check`; it is written only if that finds no error. Its first comment line
+    /// names the heap the region becomes: /dev/dma_heap/NAME@BASE.
     #[command(after_help = EXIT_STATUS)]
     New(NewArgs),
     /// List the boards of the board table, one per line: key, base DTB ("-" for a generated
@@ -147,11 +155,12 @@ struct NewArgs {
     #[arg(long, value_name = "NAME")]
     board: String,
 
-    /// Region name, which is also the heap name (/dev/dma_heap/NAME).
+    /// Region name: the node is NAME@BASE, and so is the heap (/dev/dma_heap/NAME@BASE).
     #[arg(long, value_name = "NAME", value_parser = heap_name)]
     name: String,
 
-    /// Size, a multiple of 4 KiB: 64M, 0x4000000, 1G.
+    /// Size, a multiple of 4 KiB: 64M, 64MiB, 0x4000000, 1G (decimal or 0x hex, with an
+    /// optional K, M, G or T, or KiB, MiB, GiB or TiB).
     #[arg(long, value_name = "SIZE", value_parser = region_size)]
     size: u64,
 
@@ -215,7 +224,7 @@ fn heap_name(s: &str) -> std::result::Result<String, String> {
 }
 
 fn region_size(s: &str) -> std::result::Result<u64, String> {
-    let n = parse_size(s)?;
+    let n = parse_size(s).map_err(|e| e.to_string())?;
     if n == 0 || n % (4 * KIB) != 0 {
         return Err("must be a non-zero multiple of 4 KiB".into());
     }
@@ -223,7 +232,7 @@ fn region_size(s: &str) -> std::result::Result<u64, String> {
 }
 
 fn alignment(s: &str) -> std::result::Result<u64, String> {
-    let n = parse_size(s)?;
+    let n = parse_size(s).map_err(|e| e.to_string())?;
     if n < 4 * KIB || !n.is_power_of_two() {
         return Err("must be a power of two of at least 4 KiB".into());
     }
@@ -242,11 +251,22 @@ fn base_address(s: &str) -> std::result::Result<Base, String> {
     if s == "auto" {
         return Ok(Base::Auto);
     }
-    parse_address(s).map(Base::At)
+    parse_address(s).map(Base::At).map_err(|e| e.to_string())
 }
 
 fn stdout_error(source: io::Error) -> Error {
     Error::Write { path: None, source }
+}
+
+/// A write to standard output that failed because its reader went away (`| head`): the
+/// verdict stands, nothing more needs saying. Any other result is kept.
+fn unless_closed(written: Result<()>) -> Result<()> {
+    match written {
+        Err(Error::Write { path: None, source }) if source.kind() == io::ErrorKind::BrokenPipe => {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 fn print_report(report: &Report, format: Format) -> Result<()> {
@@ -269,7 +289,8 @@ fn check(args: CheckArgs) -> Result<bool> {
         board: args.board,
         page_size: args.page_size,
     })?;
-    print_report(&report, args.format)?;
+    // The report is the verdict: printed in full or not, a failed check is exit status 1.
+    unless_closed(print_report(&report, args.format))?;
     Ok(report.passed(args.deny_warnings))
 }
 
@@ -317,9 +338,11 @@ fn new(args: NewArgs) -> Result<bool> {
         Some(path) => write_file(path, &made.source)?,
         None => {
             let mut out = io::stdout().lock();
-            out.write_all(made.source.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(stdout_error)?;
+            unless_closed(
+                out.write_all(made.source.as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(stdout_error),
+            )?;
         }
     }
     if made.report.warnings != 0 {
@@ -366,7 +389,7 @@ fn boards(args: BoardsArgs) -> Result<bool> {
             )
         }),
     };
-    written.and_then(|()| out.flush()).map_err(stdout_error)?;
+    unless_closed(written.and_then(|()| out.flush()).map_err(stdout_error))?;
     Ok(true)
 }
 
@@ -381,10 +404,6 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        // A closed pipe (`dtregion check ... | head -1`) is not our failure.
-        Err(Error::Write { path: None, source }) if source.kind() == io::ErrorKind::BrokenPipe => {
-            ExitCode::SUCCESS
-        }
         Err(e) => {
             let _ = io::stdout().flush();
             eprintln!("dtregion: error: {e}");
@@ -397,7 +416,7 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
     use clap::CommandFactory;
-    use dtregion::size::MIB;
+    use heap_rules::size::MIB;
 
     #[test]
     fn cli_is_consistent() {
@@ -417,5 +436,30 @@ mod tests {
         ));
         assert!(heap_name("camera").is_ok());
         assert!(heap_name("cam/era").is_err());
+        // The same grammar as dma-heap's.
+        assert_eq!(region_size("0x1000"), Ok(4096));
+        assert_eq!(region_size("64MiB"), Ok(64 * MIB));
+        assert!(region_size("64MB").unwrap_err().starts_with("unknown unit"));
+    }
+
+    #[test]
+    fn a_closed_pipe_keeps_the_verdict() {
+        let closed = || {
+            Err(Error::Write {
+                path: None,
+                source: io::Error::from(io::ErrorKind::BrokenPipe),
+            })
+        };
+        assert!(unless_closed(closed()).is_ok());
+        let full = Err(Error::Write {
+            path: None,
+            source: io::Error::from(io::ErrorKind::StorageFull),
+        });
+        assert!(unless_closed(full).is_err());
+        let file = Err(Error::Write {
+            path: Some("x.dtso".into()),
+            source: io::Error::from(io::ErrorKind::BrokenPipe),
+        });
+        assert!(unless_closed(file).is_err());
     }
 }

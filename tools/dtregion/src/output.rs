@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
+use heap_rules::size::format_size;
+
 use crate::check::{MemorySource, Origin, Report};
-use crate::size::format_size;
 
 /// Writes the human report.
 ///

@@ -1,6 +1,6 @@
 //! Range arithmetic: free space in DRAM, and the lowest aligned spot that fits.
 
-use crate::tree::Range;
+use heap_rules::Range;
 
 /// 4 GiB: 32-bit DMA masters reach only below it.
 pub const FOUR_GIB: u64 = 1 << 32;

@@ -137,7 +137,7 @@ fn a_good_overlay_passes_and_base_problems_are_notes() {
         out.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
             == [
                 "/reserved-memory/camera@50000000",
-                "camera",
+                "camera@50000000",
                 "0x50000000",
                 "64",
                 "MiB",
@@ -149,7 +149,7 @@ fn a_good_overlay_passes_and_base_problems_are_notes() {
     );
     assert_eq!(
         problems(&out),
-        ["note[unaligned]: /reserved-memory/fw@40000000: size 0x100 B is not a multiple of the 4 KiB page: the kernel reserves and maps memory in whole pages, so the region does not end where the node says"]
+        ["note[unaligned]: /reserved-memory/fw@40000000: size 256 B is not a multiple of the 4 KiB page: the kernel reserves and maps memory in whole pages, so the region does not end where the node says"]
     );
     assert_eq!(
         out.lines().last(),
@@ -180,6 +180,20 @@ fn json_names_class_node_and_severity() {
         .as_str()
         .unwrap()
         .contains("add no-map to /reserved-memory/camera@50000000"));
+    // Each region carries the driver's decision and the kernel line it prints.
+    let camera = v["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "camera@50000000")
+        .unwrap();
+    assert_eq!(camera["heap"], serde_json::Value::Null);
+    assert_eq!(camera["decision"], "refused");
+    assert_eq!(camera["refusal"]["reason"], "system-ram");
+    assert_eq!(
+        camera["log"],
+        "coherent_heap: /reserved-memory/camera@50000000: not exported: the region is System RAM and cannot be mapped write-combine; add no-map to /reserved-memory/camera@50000000"
+    );
     let cma = v["regions"]
         .as_array()
         .unwrap()
@@ -189,6 +203,76 @@ fn json_names_class_node_and_severity() {
     assert_eq!(cma["origin"], "base");
     assert_eq!(cma["base"], serde_json::Value::Null);
     assert_eq!(cma["size"], 0x400_0000);
+    assert_eq!(cma["decision"], "skipped");
+    assert_eq!(cma["skip"], "reusable");
+}
+
+/// A dynamic region named like a mainline heap collides with it; with its full node name a
+/// static region of the same name does not, nor do two regions whose names differ only in
+/// their unit address.
+#[test]
+fn heap_names_are_full_node_names() {
+    let d = Dir::new("names");
+    let base = d.dtc("base.dtb", BASE);
+    let regions = "\tsystem {\n\t\tcompatible = \"shared-dma-pool\";\n\t\tsize = <0x0 0x400000>;\n\t\talignment = <0x0 0x200000>;\n\t\tno-map;\n\t\tlinux,dma-heap;\n\t};\n\tsystem@54000000 {\n\t\tcompatible = \"shared-dma-pool\";\n\t\treg = <0x0 0x54000000 0x0 0x400000>;\n\t\tno-map;\n\t\tlinux,dma-heap;\n\t};\n"
+        .to_string()
+        + CAMERA
+        + &CAMERA.replace("50000000", "58000000");
+    let ovl = d.dtc("names.dtbo", &overlay(None, &regions));
+    let (code, out, _) = dtregion(&[p("check"), &base, &ovl]);
+    assert_eq!(code, 1, "{out}");
+    let ours: Vec<&str> = problems(&out)
+        .into_iter()
+        .filter(|l| !l.starts_with("note["))
+        .collect();
+    assert_eq!(
+        ours,
+        ["error[heap-name-collision]: /reserved-memory/system: heap name \"system\" is taken by the system heap: the driver refuses it (\"coherent_heap: /reserved-memory/system: not exported: the heap name \"system\" is already taken\"); rename the node"]
+    );
+    let heaps: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("/reserved-memory/"))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        heaps,
+        [
+            "camera@58000000",
+            "camera@50000000",
+            "system@54000000",
+            "-",
+            "-",
+            "-"
+        ],
+        "{out}"
+    );
+}
+
+/// `dtregion check ... | head`: a failed check stays exit status 1 when its reader goes away.
+#[test]
+fn a_failed_check_is_not_exit_0_when_the_pipe_closes() {
+    let d = Dir::new("pipe");
+    let base = d.dtc("base.dtb", BASE);
+    let mapped = CAMERA.replace("\t\tno-map;\n", "");
+    let ovl = d.dtc("mapped.dtbo", &overlay(None, &mapped));
+    for format in ["human", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dtregion"))
+            .args([p("check"), p("--format"), p(format), &base, &ovl])
+            .env_remove("DTREGION_BOARDS")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before dtregion has run fdtoverlay and checked.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {out:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]
@@ -320,6 +404,11 @@ fn new_writes_a_checked_overlay_and_refuses_a_bad_base() {
     let source = std::fs::read_to_string(&out_file).unwrap();
     // Above the boot keep-out (0x40000000-0x47ffffff), 2 MiB aligned.
     assert!(source.contains("\tcamera@48000000 {\n"), "{source}");
+    // The vendor learns the heap's exact name.
+    assert!(
+        source.contains(" * camera@48000000: 64 MiB coherent dma-buf heap region for the ACME board\n * (acme), written by `dtregion new`. The heap is\n * /dev/dma_heap/camera@48000000: "),
+        "{source}"
+    );
     assert!(source
         .contains("\t\treg = <0x0 0x48000000 0x0 0x4000000>;\n\t\tno-map;\n\t\tlinux,dma-heap;\n"));
     assert!(source.contains("\tcompatible = \"acme,board\";\n"));
@@ -344,10 +433,8 @@ fn new_writes_a_checked_overlay_and_refuses_a_bad_base() {
     ]);
     assert_eq!(code, 1);
     assert!(out.is_empty(), "nothing written: {out}");
-    assert!(
-        err.contains("error[heap-name-collision]: /reserved-memory/system@40000000"),
-        "{err}"
-    );
+    // "system@40000000" is not the system heap's name: only the overlap fails.
+    assert!(!err.contains("heap-name-collision"), "{err}");
     assert!(
         err.contains("error[overlap]: /reserved-memory/system@40000000"),
         "{err}"
@@ -381,4 +468,92 @@ fn boards_lists_the_table() {
         out,
         "acme\tacme/acme-board.dtb\tacme,board\tACME board\nother\t-\tother,board\tOther board\n"
     );
+}
+
+/// A stand-in for QEMU virt's tree as far as memory goes (scripts/check-dts dumps the real one
+/// from QEMU): 1 GiB at 0x40000000, no /reserved-memory.
+const VIRT: &str = r#"
+/dts-v1/;
+/ {
+    compatible = "linux,dummy-virt";
+    #address-cells = <2>;
+    #size-cells = <2>;
+
+    memory@40000000 {
+        device_type = "memory";
+        reg = <0x0 0x40000000 0x0 0x40000000>;
+    };
+};
+"#;
+
+/// The `// expect:` lines of an overlay, as `SEVERITY[CLASS] NODE`, sorted.
+fn expectations(source: &str) -> Vec<String> {
+    let mut want: Vec<String> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("// expect: "))
+        .map(str::to_string)
+        .collect();
+    want.sort();
+    want
+}
+
+/// The problems of a human report as `SEVERITY[CLASS] NODE`, notes left out, sorted.
+fn declared_form(stdout: &str) -> Vec<String> {
+    let mut got: Vec<String> = problems(stdout)
+        .into_iter()
+        .filter(|l| !l.starts_with("note["))
+        .map(|l| {
+            let (head, rest) = l.split_once(": ").unwrap();
+            let node = rest.split(": ").next().unwrap();
+            format!("{head} {node}")
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+/// The QEMU overlay is the driver's test fixture: what dtregion reports on it is what the
+/// overlay declares in its `// expect:` lines, nothing more, nothing less.
+#[test]
+fn the_qemu_overlay_has_exactly_the_problems_it_declares() {
+    let layer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let source = std::fs::read_to_string(layer.join("dts/qemu-virt/coherent-heap.dtso")).unwrap();
+    let want = expectations(&source);
+    assert!(!want.is_empty(), "no // expect: lines in the QEMU overlay");
+    let d = Dir::new("qemu");
+    let base = d.dtc("virt.dtb", VIRT);
+    let ovl = d.dtc("coherent-heap.dtbo", &source);
+    let table = layer.join("dts/boards.toml");
+    let (code, out, err) = dtregion(&[p("check"), p("--boards"), &table, &base, &ovl]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(declared_form(&out), want, "{out}");
+    // The heaps the driver makes, by their full node names.
+    let mut heaps: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("/reserved-memory/"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|h| *h != "-")
+        .collect();
+    heaps.sort_unstable();
+    assert_eq!(
+        heaps,
+        [
+            "camera@70000000",
+            "display@60000000",
+            "display@62800000",
+            "scratch"
+        ]
+    );
+    // The same check of a copy without its mistakes finds none: the lines are what the
+    // overlay's mistakes cause.
+    let fixed = source
+        .replace(
+            "\t\t\treg = <0x0 0x75000000 0x0 0x800000>;\n",
+            "\t\t\treg = <0x0 0x75000000 0x0 0x800000>;\n\t\t\tno-map;\n",
+        )
+        .replace("\t\tsystem {", "\t\tsys {");
+    let ovl = d.dtc("fixed.dtbo", &fixed);
+    let (code, out, _) = dtregion(&[p("check"), p("--boards"), &table, &base, &ovl]);
+    assert_eq!(code, 0, "{out}");
+    assert!(declared_form(&out).is_empty(), "{out}");
 }

@@ -16,9 +16,11 @@ use std::ffi::CStr;
 use std::path::Path;
 use std::time::Instant;
 
+use heap_rules::rules::LOG_PREFIX;
+use heap_rules::{Classification, LogLine};
+
 use super::stress::{self, StressConfig};
 use super::{checked, gate, Env, NO_COHERENT_DRIVER};
-use crate::coherent::{expected_log, ExpectedLine, ExpectedLog, LOG_PREFIX};
 use crate::debugfs::{HeapStats, LiveBuffer};
 use crate::error::{errno_name, Error, Result};
 use crate::heap::DEFAULT_FD_FLAGS;
@@ -41,15 +43,14 @@ struct Target {
 fn targets(env: &Env) -> Vec<Target> {
     env.inventory
         .coherent
-        .accepted
-        .iter()
+        .exported()
         .map(|a| {
-            let region = env.inventory.regions.iter().find(|r| r.node == a.node);
+            let region = env.inventory.region_at(&a.path);
             Target {
-                heap: a.heap.clone(),
-                node: a.node.clone(),
+                heap: a.name.clone(),
+                node: a.name.clone(),
                 base: region.and_then(|r| r.base()),
-                size: a.size,
+                size: a.reservation.map(|r| r.size),
             }
         })
         .collect()
@@ -211,29 +212,24 @@ pub(crate) fn check_matches_dt(
 }
 
 /// How often `exp` occurs among the kernel log `lines`: it must be once.
-pub(crate) fn check_expected_line(exp: &ExpectedLine, lines: &[&str]) -> Outcome {
+pub(crate) fn check_expected_line(exp: &LogLine, lines: &[&str]) -> Outcome {
     let count = lines.iter().filter(|l| exp.matches(l)).count();
     match count {
         1 => Outcome::Pass,
         0 => {
-            let about = format!("{LOG_PREFIX}{}: ", crate::coherent::node_path(&exp.node));
-            let others: Vec<&str> = lines
-                .iter()
-                .filter(|l| l.starts_with(&about))
-                .copied()
-                .collect();
-            let mut msg = format!("missing from the kernel log: {}", exp.display());
+            let others: Vec<&str> = lines.iter().filter(|l| exp.is_about(l)).copied().collect();
+            let mut msg = format!("missing from the kernel log: {exp}");
             for o in others {
                 msg.push_str(&format!("\nfound instead: {o}"));
             }
             Outcome::Fail(msg)
         }
-        n => Outcome::Fail(format!("printed {n} times: {}", exp.display())),
+        n => Outcome::Fail(format!("printed {n} times: {exp}")),
     }
 }
 
 /// Every driver line in `lines` is one `exp` accounts for.
-pub(crate) fn check_no_unexpected(exp: &ExpectedLog, lines: &[&str]) -> Outcome {
+pub(crate) fn check_no_unexpected(exp: &Classification, lines: &[&str]) -> Outcome {
     let extra: Vec<&str> = lines
         .iter()
         .filter(|l| l.starts_with(LOG_PREFIX) && !exp.accounts_for(l))
@@ -252,26 +248,17 @@ pub(crate) fn check_no_unexpected(exp: &ExpectedLog, lines: &[&str]) -> Outcome 
     }
 }
 
-/// Whether `word` occurs in `line` where a word starts.
-fn has_word(line: &str, word: &str) -> bool {
-    line.match_indices(word).any(|(i, _)| {
-        line[..i]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_')
-    })
-}
+/// The message `memremap()` prints before its WARNING when asked to map
+/// System RAM write-combine: what a mapped pool attached to a device does.
+const MEMREMAP_RAM: &str = "memremap attempted on ram";
 
-/// Kernel warnings: `WARNING:` and `BUG:` splats, and the message of the
-/// `memremap()` warning a mapped pool would trigger.
+/// Kernel problems: every splat of `heap-rules`' list (the one `bootlog`
+/// checks consoles with), and the `memremap()` message a mapped pool would
+/// print.
 pub(crate) fn check_no_warnings(lines: &[&str]) -> Outcome {
     let bad: Vec<&str> = lines
         .iter()
-        .filter(|l| {
-            has_word(l, "WARNING:")
-                || has_word(l, "BUG:")
-                || l.contains("memremap attempted on ram")
-        })
+        .filter(|l| heap_rules::splat::splat_kind(l).is_some() || l.contains(MEMREMAP_RAM))
         .copied()
         .collect();
     if bad.is_empty() {
@@ -433,7 +420,7 @@ pub(super) fn coherent_module(_env: &Env) -> Vec<Case<Env>> {
             let heaps = env
                 .inventory
                 .coherent
-                .names()
+                .heap_names()
                 .iter()
                 .filter(|h| env.has_heap(h))
                 .count();
@@ -453,16 +440,12 @@ pub(super) fn coherent_module(_env: &Env) -> Vec<Case<Env>> {
 // ------------------------------------------------------------- coherent_log
 
 pub(super) fn coherent_log(env: &Env) -> Vec<Case<Env>> {
-    let expected = expected_log(
-        &env.inventory.regions,
-        &env.inventory.coherent,
-        env.inventory.rules,
-    );
+    let expected = &env.inventory.coherent;
     let mut cases = Vec::new();
-    for line in &expected.lines {
-        let line = line.clone();
+    for v in &expected.verdicts {
+        let Some(line) = v.line.clone() else { continue };
         cases.push(Case::new(
-            format!("line_{}", line.node),
+            format!("line_{}", v.name),
             move |_: &Env, log: &mut Log| {
                 checked(|| {
                     let klog = crate::kmsg::read()?;
@@ -506,7 +489,7 @@ pub(super) fn coherent_debugfs(env: &Env) -> Vec<Case<Env>> {
         let mut v: Vec<String> = env
             .inventory
             .coherent
-            .names()
+            .heap_names()
             .into_iter()
             .map(str::to_owned)
             .collect();
@@ -1037,7 +1020,7 @@ fn parallel_stress(env: &Env, t: &Target, log: &mut Log) -> Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coherent::LogKind;
+    use crate::dt::{parse_region, tests::be32, tests::props, tests::CELLS};
 
     fn stats(text: &str) -> HeapStats {
         HeapStats::parse(text).unwrap()
@@ -1121,71 +1104,75 @@ mod tests {
         );
     }
 
-    fn expected() -> ExpectedLog {
-        ExpectedLog {
-            lines: vec![
-                ExpectedLine {
-                    node: "camera@70000000".into(),
-                    kind: LogKind::Accepted,
-                    prefix: "coherent_heap: /reserved-memory/camera@70000000: heap \"camera\" at 0x70000000, 67108864 bytes".into(),
-                    suffix: None,
-                },
-                ExpectedLine {
-                    node: "display@74000000".into(),
-                    kind: LogKind::NameTaken,
-                    prefix: "coherent_heap: /reserved-memory/display@74000000: not exported: the heap name \"display\" is already taken".into(),
-                    suffix: None,
-                },
+    /// camera@70000000 exported, mapped@75000000 refused.
+    fn expected() -> Classification {
+        let heap = |name: &str, base: u32, no_map: bool| {
+            let reg = be32(&[0, base, 0, 0x400_0000]);
+            let mut list: Vec<(&str, &[u8])> = vec![
+                ("compatible", b"shared-dma-pool\0"),
+                ("reg", &reg),
+                ("linux,dma-heap", b""),
+            ];
+            if no_map {
+                list.push(("no-map", b""));
+            }
+            parse_region(Path::new("/t"), name, &props(&list), CELLS).unwrap()
+        };
+        heap_rules::classify(
+            &[
+                heap("camera@70000000", 0x7000_0000, true),
+                heap("mapped@75000000", 0x7500_0000, false),
             ],
-            undetermined: vec!["gpu@1".into()],
-        }
+            heap_rules::Region::reservation,
+        )
     }
 
     #[test]
     fn kernel_log_lines() {
         let exp = expected();
+        let lines: Vec<&LogLine> = exp.lines().collect();
         let good = [
             "Booting Linux",
-            "coherent_heap: /reserved-memory/display@74000000: not exported: the heap name \"display\" is already taken",
-            "faux_driver coherent-heap-camera: assigned reserved memory node camera@70000000",
-            "coherent_heap: /reserved-memory/camera@70000000: heap \"camera\" at 0x70000000, 67108864 bytes",
-            "coherent_heap: /reserved-memory/gpu@1: not exported: registering heap \"gpu\" failed (EINVAL)",
+            "coherent_heap: /reserved-memory/mapped@75000000: not exported: the region is System RAM and cannot be mapped write-combine; add no-map to /reserved-memory/mapped@75000000",
+            "faux_driver coherent-heap-camera@70000000: assigned reserved memory node camera@70000000",
+            "coherent_heap: /reserved-memory/camera@70000000: heap \"camera@70000000\" at 0x70000000, 67108864 bytes",
         ];
-        assert_eq!(check_expected_line(&exp.lines[0], &good), Outcome::Pass);
-        assert_eq!(check_expected_line(&exp.lines[1], &good), Outcome::Pass);
+        assert_eq!(check_expected_line(lines[0], &good), Outcome::Pass);
+        assert_eq!(check_expected_line(lines[1], &good), Outcome::Pass);
         assert_eq!(check_no_unexpected(&exp, &good), Outcome::Pass);
         assert_eq!(check_no_warnings(&good), Outcome::Pass);
 
         let bad = [
             "coherent_heap: /reserved-memory/camera@70000000: not exported: the kernel did not reserve this region",
-            "coherent_heap: /reserved-memory/display@74000000: not exported: the heap name \"display\" is already taken",
-            "coherent_heap: /reserved-memory/display@74000000: not exported: the heap name \"display\" is already taken",
+            "coherent_heap: /reserved-memory/mapped@75000000: not exported: the region is System RAM and cannot be mapped write-combine; add no-map to /reserved-memory/mapped@75000000",
+            "coherent_heap: /reserved-memory/mapped@75000000: not exported: the region is System RAM and cannot be mapped write-combine; add no-map to /reserved-memory/mapped@75000000",
+            // The old naming: the heap named without its unit address.
+            "coherent_heap: /reserved-memory/camera@70000000: heap \"camera\" at 0x70000000, 67108864 bytes",
             "WARNING: kernel/iomem.c:105 at memremap+0x13c/0x1d0, CPU#0: swapper/0/1",
             "memremap attempted on ram 0x0000000075000000 size: 0x800000",
             "CONFIG_DEBUG: not a warning; DEBUG: neither",
+            "Unable to handle kernel paging request at virtual address dead000000000108",
         ];
         assert_eq!(
-            check_expected_line(&exp.lines[0], &bad),
-            Outcome::Fail("missing from the kernel log: coherent_heap: /reserved-memory/camera@70000000: heap \"camera\" at 0x70000000, 67108864 bytes\nfound instead: coherent_heap: /reserved-memory/camera@70000000: not exported: the kernel did not reserve this region".into())
+            check_expected_line(lines[0], &bad),
+            Outcome::Fail("missing from the kernel log: coherent_heap: /reserved-memory/camera@70000000: heap \"camera@70000000\" at 0x70000000, 67108864 bytes\nfound instead: coherent_heap: /reserved-memory/camera@70000000: not exported: the kernel did not reserve this region\nfound instead: coherent_heap: /reserved-memory/camera@70000000: heap \"camera\" at 0x70000000, 67108864 bytes".into())
         );
         assert!(
-            matches!(check_expected_line(&exp.lines[1], &bad), Outcome::Fail(m) if m.starts_with("printed 2 times: "))
+            matches!(check_expected_line(lines[1], &bad), Outcome::Fail(m) if m.starts_with("printed 2 times: "))
         );
         assert_eq!(
             check_no_unexpected(&exp, &bad),
-            Outcome::Fail("unexpected: coherent_heap: /reserved-memory/camera@70000000: not exported: the kernel did not reserve this region".into())
+            Outcome::Fail("unexpected: coherent_heap: /reserved-memory/camera@70000000: not exported: the kernel did not reserve this region\nunexpected: coherent_heap: /reserved-memory/camera@70000000: heap \"camera\" at 0x70000000, 67108864 bytes".into())
         );
         match check_no_warnings(&bad) {
             Outcome::Fail(m) => {
-                assert_eq!(m.lines().count(), 2, "{m}");
+                assert_eq!(m.lines().count(), 3, "{m}");
                 assert!(m.contains("kernel: WARNING: kernel/iomem.c:105"));
                 assert!(m.contains("kernel: memremap attempted on ram"));
+                assert!(m.contains("kernel: Unable to handle kernel paging request"));
             }
             o => panic!("{o:?}"),
         }
-        assert!(has_word("x BUG: y", "BUG:"));
-        assert!(!has_word("DEBUG: y", "BUG:"));
-        assert!(!has_word("CONFIG_BUG: y", "BUG:"));
     }
 
     fn entry(state: &str, refcount: Option<u64>) -> ProcModule {
@@ -1205,7 +1192,7 @@ mod tests {
         let mut log = Log::default();
         let loaded = LoadOutcome::Loaded {
             path: path.into(),
-            params: "export_all=1".into(),
+            params: "dyndbg=+p".into(),
         };
         assert_eq!(
             judge_module_load(Some(&loaded), Some(path), Some(&live), true, &mut log),

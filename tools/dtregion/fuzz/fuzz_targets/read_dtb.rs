@@ -1,22 +1,37 @@
-//! The DTB reading path of `dtregion` on arbitrary bytes: the blob check and normalisation,
-//! the `fdt` crate reading the normalised copy, the layout decoding and every check. None of it
-//! may panic, and normalising is idempotent.
+//! The DTB reading path of the tools on arbitrary bytes: the walker of `heap-rules` (which
+//! `dtregion` and `dma-heap` share), the region decoding, `classify()` and every check of
+//! `dtregion check`. None of it may panic, and a tree that reads is consistent: every node's
+//! path leads to a node of that name, children and parents agree.
 
 #![no_main]
 
-use dtregion::blob;
 use dtregion::check::{self, BoardFacts, Input};
-use dtregion::Tree;
+use heap_rules::{classify, Region, ReservedMemory, Tree};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(normal) = blob::normalize(data) else {
-        assert!(Tree::from_bytes(data).is_err());
+    let Ok(tree) = Tree::from_bytes(data) else {
         return;
     };
-    assert_eq!(blob::normalize(&normal).as_deref(), Ok(normal.as_slice()));
-    let tree = Tree::from_bytes(data).expect("a blob that normalises reads");
+    for (i, n) in tree.nodes.iter().enumerate() {
+        assert_eq!(n.index, i);
+        for &c in &n.children {
+            assert_eq!(tree.nodes[c].parent, Some(i));
+        }
+        let found = tree.node(&tree.path(n)).expect("a node's path leads to a node");
+        assert_eq!(found.name, n.name);
+    }
     let _ = tree.is_overlay();
+    if let Some(rm) = ReservedMemory::from_tree(&tree) {
+        let _ = rm.format_problem();
+        let heaps = classify(&rm.regions, Region::reservation);
+        assert_eq!(heaps.verdicts.len(), rm.regions.len());
+        for v in &heaps.verdicts {
+            if let Some(line) = &v.line {
+                assert!(line.is_about(&line.text));
+            }
+        }
+    }
     for baseline in [None, Some(&tree)] {
         let report = check::check(Input {
             tree: &tree,
