@@ -516,3 +516,213 @@ mod tests {
         assert_eq!(DMA_HEAP_VALID_FD_FLAGS, 0o2000003);
     }
 }
+
+/// V4L2 video capture, as far as a dma-buf importer test needs it: the UAPI
+/// of `include/uapi/linux/videodev2.h` for single-planar capture into
+/// `V4L2_MEMORY_DMABUF` buffers, and `poll()` for a frame.
+pub mod v4l2 {
+    use super::cvt;
+    use std::io;
+    use std::os::fd::{AsRawFd, BorrowedFd};
+
+    /// `V4L2_BUF_TYPE_VIDEO_CAPTURE`.
+    pub const BUF_TYPE_VIDEO_CAPTURE: u32 = 1;
+    /// `V4L2_MEMORY_DMABUF`.
+    pub const MEMORY_DMABUF: u32 = 4;
+
+    /// `struct v4l2_pix_format`.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct PixFormat {
+        /// Width in pixels.
+        pub width: u32,
+        /// Height in pixels.
+        pub height: u32,
+        /// FourCC.
+        pub pixelformat: u32,
+        /// `enum v4l2_field`.
+        pub field: u32,
+        /// Bytes per line.
+        pub bytesperline: u32,
+        /// Bytes per frame.
+        pub sizeimage: u32,
+        /// `enum v4l2_colorspace`.
+        pub colorspace: u32,
+        /// Private.
+        pub priv_: u32,
+        /// Format flags.
+        pub flags: u32,
+        /// `ycbcr_enc` or `hsv_enc`.
+        pub enc: u32,
+        /// `enum v4l2_quantization`.
+        pub quantization: u32,
+        /// `enum v4l2_xfer_func`.
+        pub xfer_func: u32,
+    }
+
+    /// `struct v4l2_format`: the type, then a 200-byte union aligned for
+    /// pointers (`struct v4l2_window` has some).
+    #[repr(C)]
+    struct Format {
+        type_: u32,
+        fmt: FormatUnion,
+    }
+
+    #[repr(C)]
+    union FormatUnion {
+        pix: PixFormat,
+        raw: [u8; 200],
+        _align: [u64; 25],
+    }
+
+    /// `struct v4l2_requestbuffers`.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy, Default)]
+    struct RequestBuffers {
+        count: u32,
+        type_: u32,
+        memory: u32,
+        capabilities: u32,
+        flags: u8,
+        reserved: [u8; 3],
+    }
+
+    /// `struct v4l2_buffer` (64-bit `struct timeval`).
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Buffer {
+        index: u32,
+        type_: u32,
+        bytesused: u32,
+        flags: u32,
+        field: u32,
+        timestamp: libc::timeval,
+        timecode: [u32; 4],
+        sequence: u32,
+        memory: u32,
+        /// The `m` union; for `V4L2_MEMORY_DMABUF`, its `fd`.
+        m: u64,
+        length: u32,
+        reserved2: u32,
+        request_fd: i32,
+    }
+
+    const VIDIOC_G_FMT: libc::Ioctl = libc::_IOWR::<Format>(b'V' as u32, 4);
+    const VIDIOC_REQBUFS: libc::Ioctl = libc::_IOWR::<RequestBuffers>(b'V' as u32, 8);
+    const VIDIOC_QBUF: libc::Ioctl = libc::_IOWR::<Buffer>(b'V' as u32, 15);
+    const VIDIOC_DQBUF: libc::Ioctl = libc::_IOWR::<Buffer>(b'V' as u32, 17);
+    const VIDIOC_STREAMON: libc::Ioctl = libc::_IOW::<libc::c_int>(b'V' as u32, 18);
+    const VIDIOC_STREAMOFF: libc::Ioctl = libc::_IOW::<libc::c_int>(b'V' as u32, 19);
+
+    /// `VIDIOC_G_FMT` of the capture queue: its pixel format.
+    pub fn g_fmt(dev: BorrowedFd<'_>) -> io::Result<PixFormat> {
+        let mut f = Format {
+            type_: BUF_TYPE_VIDEO_CAPTURE,
+            fmt: FormatUnion { raw: [0; 200] },
+        };
+        // SAFETY: `f` is a valid `struct v4l2_format` of the size encoded in the request, borrowed
+        // exclusively for the call.
+        cvt(unsafe { libc::ioctl(dev.as_raw_fd(), VIDIOC_G_FMT, &mut f as *mut Format) })?;
+        // SAFETY: For a capture queue the kernel filled in the `pix` member; every bit pattern is
+        // a valid `PixFormat`.
+        Ok(unsafe { f.fmt.pix })
+    }
+
+    /// `VIDIOC_REQBUFS` for `count` dma-buf capture buffers (0 frees them):
+    /// the number the driver allocated.
+    pub fn reqbufs_dmabuf(dev: BorrowedFd<'_>, count: u32) -> io::Result<u32> {
+        let mut r = RequestBuffers {
+            count,
+            type_: BUF_TYPE_VIDEO_CAPTURE,
+            memory: MEMORY_DMABUF,
+            ..Default::default()
+        };
+        // SAFETY: `r` is a valid `struct v4l2_requestbuffers`, borrowed exclusively for the call.
+        cvt(unsafe { libc::ioctl(dev.as_raw_fd(), VIDIOC_REQBUFS, &mut r as *mut RequestBuffers) })?;
+        Ok(r.count)
+    }
+
+    fn buffer(index: u32) -> Buffer {
+        Buffer {
+            index,
+            type_: BUF_TYPE_VIDEO_CAPTURE,
+            bytesused: 0,
+            flags: 0,
+            field: 0,
+            timestamp: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            timecode: [0; 4],
+            sequence: 0,
+            memory: MEMORY_DMABUF,
+            m: 0,
+            length: 0,
+            reserved2: 0,
+            request_fd: 0,
+        }
+    }
+
+    /// `VIDIOC_QBUF`: queues dma-buf `buf` (`len` bytes) as capture buffer
+    /// `index`.
+    pub fn qbuf_dmabuf(
+        dev: BorrowedFd<'_>,
+        index: u32,
+        buf: BorrowedFd<'_>,
+        len: u32,
+    ) -> io::Result<()> {
+        let mut b = buffer(index);
+        b.m = buf.as_raw_fd() as u32 as u64;
+        b.length = len;
+        // SAFETY: `b` is a valid `struct v4l2_buffer`, borrowed exclusively for the call; the
+        // kernel only reads the dma-buf fd it names and keeps a reference of its own.
+        cvt(unsafe { libc::ioctl(dev.as_raw_fd(), VIDIOC_QBUF, &mut b as *mut Buffer) })?;
+        Ok(())
+    }
+
+    /// `VIDIOC_DQBUF`: the index and `bytesused` of the next filled buffer.
+    pub fn dqbuf(dev: BorrowedFd<'_>) -> io::Result<(u32, u32)> {
+        let mut b = buffer(0);
+        // SAFETY: `b` is a valid `struct v4l2_buffer`, borrowed exclusively for the call.
+        cvt(unsafe { libc::ioctl(dev.as_raw_fd(), VIDIOC_DQBUF, &mut b as *mut Buffer) })?;
+        Ok((b.index, b.bytesused))
+    }
+
+    /// `VIDIOC_STREAMON` (`on`) or `VIDIOC_STREAMOFF` of the capture queue.
+    pub fn stream(dev: BorrowedFd<'_>, on: bool) -> io::Result<()> {
+        let mut type_: libc::c_int = BUF_TYPE_VIDEO_CAPTURE as libc::c_int;
+        let req = if on { VIDIOC_STREAMON } else { VIDIOC_STREAMOFF };
+        // SAFETY: `type_` is a valid `int` for the call.
+        cvt(unsafe { libc::ioctl(dev.as_raw_fd(), req, &mut type_ as *mut libc::c_int) })?;
+        Ok(())
+    }
+
+    /// Waits up to `timeout_ms` for `fd` to be readable: whether it is.
+    pub fn poll_in(fd: BorrowedFd<'_>, timeout_ms: libc::c_int) -> io::Result<bool> {
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `p` is one valid `struct pollfd`, borrowed exclusively for the call.
+        let n = cvt(unsafe { libc::poll(&mut p, 1, timeout_ms) })?;
+        Ok(n > 0 && p.revents & libc::POLLIN != 0)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// The sizes the request numbers encode, as the arm64 kernel has them.
+        #[test]
+        fn structs_have_the_kernels_sizes() {
+            assert_eq!(std::mem::size_of::<PixFormat>(), 48);
+            assert_eq!(std::mem::size_of::<Format>(), 208);
+            assert_eq!(std::mem::size_of::<RequestBuffers>(), 20);
+            assert_eq!(std::mem::size_of::<Buffer>(), 88);
+            assert_eq!(std::mem::offset_of!(Buffer, m), 64);
+            assert_eq!(VIDIOC_QBUF, 0xc058_560f);
+            assert_eq!(VIDIOC_G_FMT, 0xc0d0_5604);
+        }
+    }
+}
