@@ -25,6 +25,7 @@ pub mod size;
 pub mod stats;
 pub mod suites;
 pub mod sys;
+pub mod v4l2;
 
 pub use dt::Region;
 pub use error::{Error, Result};
