@@ -638,7 +638,13 @@ pub mod v4l2 {
             ..Default::default()
         };
         // SAFETY: `r` is a valid `struct v4l2_requestbuffers`, borrowed exclusively for the call.
-        cvt(unsafe { libc::ioctl(dev.as_raw_fd(), VIDIOC_REQBUFS, &mut r as *mut RequestBuffers) })?;
+        cvt(unsafe {
+            libc::ioctl(
+                dev.as_raw_fd(),
+                VIDIOC_REQBUFS,
+                &mut r as *mut RequestBuffers,
+            )
+        })?;
         Ok(r.count)
     }
 
@@ -691,7 +697,11 @@ pub mod v4l2 {
     /// `VIDIOC_STREAMON` (`on`) or `VIDIOC_STREAMOFF` of the capture queue.
     pub fn stream(dev: BorrowedFd<'_>, on: bool) -> io::Result<()> {
         let mut type_: libc::c_int = BUF_TYPE_VIDEO_CAPTURE as libc::c_int;
-        let req = if on { VIDIOC_STREAMON } else { VIDIOC_STREAMOFF };
+        let req = if on {
+            VIDIOC_STREAMON
+        } else {
+            VIDIOC_STREAMOFF
+        };
         // SAFETY: `type_` is a valid `int` for the call.
         cvt(unsafe { libc::ioctl(dev.as_raw_fd(), req, &mut type_ as *mut libc::c_int) })?;
         Ok(())
