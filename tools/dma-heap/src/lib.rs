@@ -31,6 +31,7 @@ pub mod size;
 pub mod stats;
 pub mod suites;
 pub mod sys;
+pub mod system;
 
 pub use coherent::{expected_coherent_heaps, expected_coherent_heaps_with, CoherentHeaps, Rules};
 pub use dt::Region;

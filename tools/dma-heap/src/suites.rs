@@ -1,11 +1,17 @@
 //! The in-image test suites run by `dma-heap test`.
 //!
 //! Adding a suite is one function returning its cases plus one entry in
-//! [`SUITES`]. Case bodies run only when the suite runs; listing cases must
-//! be cheap and must not allocate buffers. Listing happens when the suite
-//! starts, right before its plan line, which `kselftest_dmabuf_heaps` uses:
-//! its cases are the results of the mainline selftest, so listing them runs
-//! it (see [`kselftest`]).
+//! [`SUITES`]. Case bodies run only when the suite runs; listing cases
+//! depends on the [`System`] alone (never on the files of the system the
+//! listing runs on) and must not allocate buffers, so that `dma-heap test
+//! --list --dtb` on the build host names exactly the cases the boot runs.
+//!
+//! A case is listed only if it can go either way: none is known to skip
+//! when listed (a size beyond a pool is not listed at all). A case that may
+//! skip at run time says so, with the one reason, when the boot's inputs
+//! (kernel configuration, command line, device tree) predict it
+//! ([`Case::may_skip_if`]): `module_load` with the driver built in,
+//! `scan_clean` without kmemleak.
 
 mod coherent_cases;
 pub mod kmemleak;
@@ -13,48 +19,33 @@ pub mod kselftest;
 pub mod stress;
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use crate::cmdline::Cmdline;
 use crate::coherent::other_owner;
-use crate::coherent::Rules;
-use crate::dt::{self, ReservedMemory};
+use crate::debugfs::HeapStats;
+use crate::dt;
 use crate::error::{errno_name, Error, Result};
 use crate::heap::{
     first_nonzero, write_and_verify, Access, AllocationData, DmaBuf, Fill, Heap, Phase,
     DEFAULT_FD_FLAGS,
 };
-use crate::inventory::{HeapKind, Inventory};
-use crate::ktap::{self, Case, Log, Outcome, Suite, Totals};
-use crate::module::{self, LoadOutcome};
+use crate::inventory::HeapKind;
+use crate::ktap::{self, Case, Listed, Log, Outcome, Suite, Totals};
 use crate::size::{format_size, size_tag};
 use crate::sys;
+pub use crate::system::System;
+use crate::system::COHERENT_MODULE;
 
-/// `/sys/module/coherent_heap`: present when the coherent heap driver is
-/// loaded as a module (built in, it only appears if the driver has
-/// parameters visible in sysfs, which Rust module parameters are not).
-pub const COHERENT_MODULE: &str = "/sys/module/coherent_heap";
+/// Skip reason of `cma_heap_present` on a kernel without CMA.
+pub const NO_CMA: &str = "no CMA area (CmaTotal is 0)";
 
-/// Reason printed for every coherent heap case while the driver is absent.
-pub const NO_COHERENT_DRIVER: &str = "coherent heap driver not present";
-
-/// Every case skipped when the driver is absent.
-fn gate(env: &Env, cases: Vec<Case<Env>>) -> Vec<Case<Env>> {
-    if env.coherent_present() {
-        cases
-    } else {
-        cases
-            .into_iter()
-            .map(|c| c.skipped(NO_COHERENT_DRIVER))
-            .collect()
-    }
-}
+/// Skip reason of `reserved_memory_parses` for a tree without the node.
+pub const NO_RESERVED_MEMORY: &str = "the device tree has no /reserved-memory";
 
 /// The suites, in run order: `kselftest_dmabuf_heaps` after the suites of
 /// our own, `coherent_log` after everything that allocates (it also
 /// catches what they provoked), `kmemleak` last of all.
-pub const SUITES: &[Suite<Env>] = &[
+pub const SUITES: &[Suite<System>] = &[
     Suite {
         name: "heap_list",
         cases: heap_list,
@@ -108,213 +99,40 @@ pub const SUITES: &[Suite<Env>] = &[
 /// Buffer sizes every heap is exercised with.
 pub const SIZES: [u64; 3] = [4 << 10, 1 << 20, 8 << 20];
 
-/// What the suites know about the system they run on, gathered once.
-#[derive(Debug)]
-pub struct Env {
-    /// Names in `/dev/dma_heap`, or why they could not be read.
-    pub heaps: std::result::Result<Vec<String>, String>,
-    /// `/reserved-memory`, `None` if the device tree has none.
-    pub reserved: std::result::Result<Option<ReservedMemory>, String>,
-    /// Regions and the coherent heaps expected from them.
-    pub inventory: Inventory,
-    /// `dmaheap.regions=`: nodes the test overlay added.
-    pub requested_nodes: Vec<String>,
-    /// The coherent heap driver is there: `/sys/module/coherent_heap` (a
-    /// loaded module) or its debugfs directory (built in or loaded) exists.
-    pub coherent_module: bool,
-    /// Module parameter `coherent_heap.export_all` from the command line.
-    pub export_all: bool,
-    /// The driver as a loadable module.
-    pub module: ModuleInfo,
-    /// The driver's debugfs directory (`/sys/kernel/debug/coherent_heap`).
-    pub coherent_debugfs: PathBuf,
-    /// MMU page size.
-    pub page_size: u64,
-    /// `MemTotal` from `/proc/meminfo`, in bytes.
-    pub mem_total: Option<u64>,
-    /// `CmaTotal` from `/proc/meminfo`, in bytes.
-    pub cma_total: Option<u64>,
-    /// Directory of CMA debugfs entries (`/sys/kernel/debug/cma`).
-    pub cma_debugfs: &'static str,
-    /// The mainline dma-buf heap selftest ([`kselftest::DMABUF_HEAP_SELFTEST`]).
-    pub kselftest: PathBuf,
-    /// Its time limit.
-    pub kselftest_timeout: Duration,
-    /// kmemleak's debugfs file ([`kmemleak::KMEMLEAK`]).
-    pub kmemleak: PathBuf,
-    /// How long to wait before the kmemleak scans ([`kmemleak::MIN_AGE`]).
-    pub kmemleak_wait: Duration,
-    /// `kmemleak=` from the command line.
-    pub kmemleak_param: Option<String>,
-}
-
-/// The coherent heap driver as a module.
-#[derive(Debug, Clone, Default)]
-pub struct ModuleInfo {
-    /// Its file for the running kernel, when the image has one.
-    pub file: Option<PathBuf>,
-    /// What init did to load it (`None`: not started as init).
-    pub load: Option<LoadOutcome>,
-}
-
-impl Env {
-    /// Looks at the running system. `load` is what init did to load the
-    /// coherent heap module, if it ran.
-    pub fn from_system(cmdline: &Cmdline, load: Option<LoadOutcome>) -> Env {
-        let heaps = Heap::list().map_err(|e| e.to_string());
-        let reserved = dt::read_system().map_err(|e| e.to_string());
-        let regions = match &reserved {
-            Ok(Some(rm)) => rm.regions.clone(),
-            _ => Vec::new(),
-        };
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let export_all = module::export_all(cmdline);
-        let coherent_debugfs = PathBuf::from(crate::debugfs::COHERENT_DEBUGFS);
-        Env {
-            heaps,
-            reserved,
-            inventory: Inventory::with_rules(regions, Rules { export_all }),
-            requested_nodes: cmdline.regions(),
-            coherent_module: Path::new(COHERENT_MODULE).exists() || coherent_debugfs.is_dir(),
-            export_all,
-            module: ModuleInfo {
-                file: module::running_kernel_file(),
-                load,
-            },
-            coherent_debugfs,
-            page_size: sys::page_size(),
-            mem_total: meminfo_bytes(&meminfo, "MemTotal"),
-            cma_total: meminfo_bytes(&meminfo, "CmaTotal"),
-            cma_debugfs: "/sys/kernel/debug/cma",
-            kselftest: PathBuf::from(kselftest::DMABUF_HEAP_SELFTEST),
-            kselftest_timeout: kselftest::TIMEOUT,
-            kmemleak: PathBuf::from(kmemleak::KMEMLEAK),
-            kmemleak_wait: kmemleak::MIN_AGE,
-            kmemleak_param: cmdline.get("kmemleak").map(str::to_owned),
-        }
-    }
-
-    /// Whether the coherent heap driver is there: its module or debugfs
-    /// directory exists, or one of the heaps it should create does.
-    pub fn coherent_present(&self) -> bool {
-        self.coherent_module
-            || self
-                .inventory
-                .coherent
-                .names()
-                .iter()
-                .any(|h| self.has_heap(h))
-    }
-
-    /// Heap names (empty if `/dev/dma_heap` could not be read).
-    pub fn heap_names(&self) -> &[String] {
-        self.heaps.as_deref().unwrap_or(&[])
-    }
-
-    /// Whether `/dev/dma_heap/NAME` exists.
-    pub fn has_heap(&self, name: &str) -> bool {
-        self.heap_names().iter().any(|h| h == name)
-    }
-
-    /// Diagnostic lines printed after the KTAP version line.
-    pub fn header(&self) -> Vec<String> {
-        let mut lines = match &self.heaps {
-            Ok(h) => vec![format!("heaps: {}", h.join(" "))],
-            Err(e) => vec![format!("heaps: none ({e})")],
-        };
-        if self.export_all {
-            lines.push("coherent_heap.export_all=1".into());
-        }
-        lines
-    }
-
-    /// Capacity of the CMA area behind CMA heap `heap`: from its
-    /// device-tree node, else CMA debugfs, else, for the default area set
-    /// up by the command line or Kconfig (`reserved`), `CmaTotal` less the
-    /// device-tree areas, else `CmaTotal` as a bound.
-    pub fn cma_capacity(&self, heap: &str) -> Option<u64> {
-        if let Some(size) = self.inventory.region(heap).and_then(|r| r.size()) {
-            return Some(size);
-        }
-        let area = if heap == "default_cma_region" {
-            "reserved"
-        } else {
-            heap
-        };
-        let count = Path::new(self.cma_debugfs).join(area).join("count");
-        if let Some(pages) = std::fs::read_to_string(count)
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-        {
-            return Some(pages * self.page_size);
-        }
-        if self.is_default_cma_area(heap) {
-            let dt: u64 = self
-                .inventory
-                .regions
-                .iter()
-                .filter(|r| r.is_cma())
-                .filter_map(|r| r.size())
-                .sum();
-            if let Some(rest) = self.cma_total.and_then(|t| t.checked_sub(dt)) {
-                if rest > 0 {
-                    return Some(rest);
-                }
-            }
-        }
-        self.cma_total
-    }
-
-    /// Whether CMA heap `heap` is the default CMA area set up from the
-    /// command line or Kconfig (no `linux,cma-default` node): the CMA heap
-    /// exports it as `default_cma_region` and again under its area name
-    /// `reserved`.
-    pub fn is_default_cma_area(&self, heap: &str) -> bool {
-        (heap == "default_cma_region" || heap == "reserved")
-            && !self
-                .inventory
-                .regions
-                .iter()
-                .any(|r| r.is_cma() && r.cma_default)
-    }
-
-    /// If heap `heap` is the default CMA area again under another name
-    /// (`reserved`, or the `linux,cma-default` node's name) while
-    /// `default_cma_region` exists: `Some("default_cma_region")`.
-    pub fn cma_alias_of(&self, heap: &str) -> Option<&'static str> {
-        const DEFAULT: &str = "default_cma_region";
-        if heap == DEFAULT || !self.has_heap(DEFAULT) {
-            return None;
-        }
-        let dt_default = self
-            .inventory
-            .regions
-            .iter()
-            .any(|r| r.is_cma() && r.cma_default && r.node == heap);
-        (dt_default || self.is_default_cma_area(heap)).then_some(DEFAULT)
-    }
-}
-
-/// A `/proc/meminfo` field (`Key:   1234 kB`) in bytes.
-pub fn meminfo_bytes(text: &str, key: &str) -> Option<u64> {
-    text.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        if k.trim() != key {
-            return None;
-        }
-        let mut parts = v.split_whitespace();
-        let n: u64 = parts.next()?.parse().ok()?;
-        match parts.next() {
-            Some("kB") => n.checked_mul(1024),
-            None => Some(n),
-            Some(_) => None,
-        }
-    })
-}
-
 /// Prints the KTAP report of all suites to `out`.
-pub fn run_all<W: Write>(out: &mut ktap::Writer<W>, env: &Env) -> io::Result<Totals> {
+pub fn run_all<W: Write>(out: &mut ktap::Writer<W>, env: &System) -> io::Result<Totals> {
     ktap::run(out, &env.header(), SUITES, env)
+}
+
+/// Every case of every suite with its declaration (`dma-heap test
+/// --list`), without running any.
+pub fn list_all(env: &System) -> Vec<Listed> {
+    ktap::list(SUITES, env)
+}
+
+/// Whether the device tree gives the coherent heap driver anything to do:
+/// a node it should export, or a `shared-dma-pool` it must refuse.
+pub fn declares_coherent(env: &System) -> bool {
+    !env.inventory.coherent.accepted.is_empty() || !refused_candidates(env).is_empty()
+}
+
+/// The refused nodes a `refused_*` case checks: `shared-dma-pool` nodes,
+/// except plain CMA ones (the CMA heap's), in node order.
+fn refused_candidates(env: &System) -> Vec<&crate::coherent::Refused> {
+    env.inventory
+        .coherent
+        .refused
+        .iter()
+        .filter(|r| {
+            env.inventory
+                .regions
+                .iter()
+                .find(|x| x.node == r.node)
+                .is_some_and(|region| {
+                    region.is_shared_dma_pool() && (!region.reusable || region.dma_heap)
+                })
+        })
+        .collect()
 }
 
 /// Turns a fallible case body into an outcome: errors fail the case with
@@ -350,11 +168,11 @@ fn expect_errno(res: Result<DmaBuf>, want: i32, what: &str) -> Outcome {
 
 // ---------------------------------------------------------------- heap_list
 
-fn heap_list(env: &Env) -> Vec<Case<Env>> {
+fn heap_list(env: &System) -> Vec<Case<System>> {
     let mut cases = vec![
         Case::new(
             "dev_dma_heap_present",
-            |env: &Env, _: &mut Log| match &env.heaps {
+            |env: &System, _: &mut Log| match &env.heaps {
                 Ok(h) if h.is_empty() => {
                     Outcome::Fail(format!("{} is empty", crate::heap::DEV_DMA_HEAP))
                 }
@@ -362,7 +180,7 @@ fn heap_list(env: &Env) -> Vec<Case<Env>> {
                 Err(e) => Outcome::Fail(e.clone()),
             },
         ),
-        Case::new("system_heap_present", |env: &Env, _: &mut Log| {
+        Case::new("system_heap_present", |env: &System, _: &mut Log| {
             if env.has_heap("system") {
                 Outcome::Pass
             } else {
@@ -379,7 +197,7 @@ fn heap_list(env: &Env) -> Vec<Case<Env>> {
         let h = h.clone();
         cases.push(Case::new(
             format!("open_{h}"),
-            move |_: &Env, _: &mut Log| checked(|| Heap::open(&h).map(|_| Outcome::Pass)),
+            move |_: &System, _: &mut Log| checked(|| Heap::open(&h).map(|_| Outcome::Pass)),
         ));
     }
     cases
@@ -395,29 +213,25 @@ fn heap_cases(
     prefix: &str,
     capacity: Option<u64>,
     kind: HeapKind,
-    env: &Env,
-) -> Vec<Case<Env>> {
+    env: &System,
+) -> Vec<Case<System>> {
     let mut cases = Vec::new();
-    for size in SIZES {
-        let name = format!("{prefix}alloc_{}", size_tag(size));
-        match capacity {
-            Some(cap) if size > cap => cases.push(Case::skip(
-                name,
-                format!("heap '{heap}' holds only {}", format_size(cap)),
-            )),
-            _ => {
-                let h = heap.to_owned();
-                cases.push(Case::new(name, move |env: &Env, log: &mut Log| {
-                    exercise(&h, size, env, log)
-                }));
-            }
-        }
+    // Sizes beyond the heap are not cases: they could only skip.
+    for size in SIZES
+        .into_iter()
+        .filter(|&s| capacity.is_none_or(|c| s <= c))
+    {
+        let h = heap.to_owned();
+        cases.push(Case::new(
+            format!("{prefix}alloc_{}", size_tag(size)),
+            move |env: &System, log: &mut Log| exercise(&h, size, env, log),
+        ));
     }
 
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_unaligned_rounds_up"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let len = env.page_size + 1;
                 let buf = Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0)?;
@@ -438,7 +252,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_len_zero_einval"),
-        move |_: &Env, _: &mut Log| {
+        move |_: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(0, DEFAULT_FD_FLAGS, 0),
@@ -452,7 +266,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_len_overflow_einval"),
-        move |_: &Env, _: &mut Log| {
+        move |_: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(u64::MAX, DEFAULT_FD_FLAGS, 0),
@@ -464,14 +278,10 @@ fn heap_cases(
     ));
     // More than RAM: the CMA heap's cma_alloc() fails at once -> ENOMEM.
     // The system heap has no size check: it takes pages until the OOM
-    // killer runs, which panics the kernel when the only task is init.
+    // killer runs, which panics the kernel when the only task is init, so
+    // it has no such case.
     let name = format!("{prefix}alloc_larger_than_ram_enomem");
-    if kind == HeapKind::System {
-        cases.push(Case::skip(
-            name,
-            "the system heap allocates page by page until the OOM killer runs (a kernel panic under PID 1)",
-        ));
-    } else {
+    if kind != HeapKind::System {
         let h = heap.to_owned();
         let len = align_up(
             env.mem_total
@@ -481,7 +291,7 @@ fn heap_cases(
                 .min(1 << 62),
             env.page_size,
         );
-        cases.push(Case::new(name, move |_: &Env, _: &mut Log| {
+        cases.push(Case::new(name, move |_: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0),
@@ -497,7 +307,7 @@ fn heap_cases(
         let len = align_up(cap, env.page_size) + env.page_size;
         cases.push(Case::new(
             format!("{prefix}alloc_region_plus_page_enomem"),
-            move |_: &Env, _: &mut Log| {
+            move |_: &System, _: &mut Log| {
                 checked(|| {
                     Ok(expect_errno(
                         Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0),
@@ -512,7 +322,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_bad_fd_flags_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let flags = !DEFAULT_FD_FLAGS;
                 Ok(expect_errno(
@@ -527,7 +337,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_bad_heap_flags_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(env.page_size, DEFAULT_FD_FLAGS, 0x111111),
@@ -541,7 +351,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_nonzero_fd_field_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let heap = Heap::open(&h)?;
                 let mut data = AllocationData {
@@ -565,7 +375,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}set_name"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let buf = Heap::open(&h)?.alloc(env.page_size, DEFAULT_FD_FLAGS, 0)?;
                 let name = "dma_heap_test";
@@ -584,7 +394,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}set_name_too_long_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let buf = Heap::open(&h)?.alloc(env.page_size, DEFAULT_FD_FLAGS, 0)?;
                 let name = "n".repeat(sys::DMA_BUF_NAME_LEN);
@@ -604,7 +414,7 @@ fn heap_cases(
 /// Allocates `size` bytes from heap `h`, checks the size lseek reports,
 /// maps the buffer, checks it arrives zero-filled, writes a pattern and
 /// reads it back, all under `DMA_BUF_IOCTL_SYNC`.
-fn exercise(h: &str, size: u64, env: &Env, _log: &mut Log) -> Outcome {
+fn exercise(h: &str, size: u64, env: &System, _log: &mut Log) -> Outcome {
     checked(|| {
         let heap = Heap::open(h)?;
         let buf = heap.alloc(size, DEFAULT_FD_FLAGS, 0)?;
@@ -632,13 +442,13 @@ fn exercise(h: &str, size: u64, env: &Env, _log: &mut Log) -> Outcome {
 
 // ------------------------------------------------------------- system_heap
 
-fn system_heap(env: &Env) -> Vec<Case<Env>> {
+fn system_heap(env: &System) -> Vec<Case<System>> {
     heap_cases("system", "", env.mem_total, HeapKind::System, env)
 }
 
 // ---------------------------------------------------------------- cma_heap
 
-fn cma_heap(env: &Env) -> Vec<Case<Env>> {
+fn cma_heap(env: &System) -> Vec<Case<System>> {
     let heaps: Vec<String> = env
         .heap_names()
         .iter()
@@ -647,9 +457,8 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
         .collect();
     let mut cases = Vec::new();
     let found = heaps.clone();
-    cases.push(Case::new(
-        "cma_heap_present",
-        move |env: &Env, log: &mut Log| {
+    cases.push(
+        Case::new("cma_heap_present", move |env: &System, log: &mut Log| {
             if !found.is_empty() {
                 log.note(format!("CMA heaps: {}", found.join(" ")));
                 Outcome::Pass
@@ -660,17 +469,18 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
                         format_size(n),
                         crate::heap::DEV_DMA_HEAP
                     )),
-                    _ => Outcome::Skip("no CMA area (CmaTotal is 0)".into()),
+                    _ => Outcome::Skip(NO_CMA.into()),
                 }
             }
-        },
-    ));
+        })
+        .may_skip_if(!env.kernel.cma_heap || env.cma_total == Some(0), NO_CMA),
+    );
     // Every reusable device-tree node must have become a heap.
     for r in env.inventory.regions.iter().filter(|r| r.is_cma()) {
         let node = r.node.clone();
         cases.push(Case::new(
             format!("{node}_present"),
-            move |env: &Env, _: &mut Log| {
+            move |env: &System, _: &mut Log| {
                 if env.has_heap(&node) {
                     Outcome::Pass
                 } else {
@@ -696,43 +506,48 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
 
 // ------------------------------------------------------ reserved_memory_dt
 
-fn reserved_memory_dt(env: &Env) -> Vec<Case<Env>> {
-    let mut cases = vec![Case::new(
-        "reserved_memory_parses",
-        |env: &Env, log: &mut Log| match &env.reserved {
-            Err(e) => Outcome::Fail(e.clone()),
-            Ok(None) if env.requested_nodes.is_empty() => {
-                Outcome::Skip("the device tree has no /reserved-memory".into())
-            }
-            Ok(None) => Outcome::Fail(format!(
-                "dmaheap.regions= names {} node(s) but the device tree has no /reserved-memory",
-                env.requested_nodes.len()
-            )),
-            Ok(Some(rm)) => {
-                log.note(format!(
-                    "{} node(s) in {}, {}",
-                    rm.regions.len(),
-                    rm.path.display(),
-                    if rm.dt_order {
-                        "in device-tree order"
-                    } else {
-                        "order unknown (no /sys/firmware/fdt): sorted by name"
-                    }
-                ));
-                Outcome::Pass
-            }
-        },
-    )];
+fn reserved_memory_dt(env: &System) -> Vec<Case<System>> {
+    let mut cases =
+        vec![Case::new(
+            "reserved_memory_parses",
+            |env: &System, log: &mut Log| match &env.reserved {
+                Err(e) => Outcome::Fail(e.clone()),
+                Ok(None) if env.requested_nodes.is_empty() => {
+                    Outcome::Skip(NO_RESERVED_MEMORY.into())
+                }
+                Ok(None) => Outcome::Fail(format!(
+                    "dmaheap.regions= names {} node(s) but the device tree has no /reserved-memory",
+                    env.requested_nodes.len()
+                )),
+                Ok(Some(rm)) => {
+                    log.note(format!(
+                        "{} node(s) in {}, {}",
+                        rm.regions.len(),
+                        rm.path.display(),
+                        if rm.dt_order {
+                            "in device-tree order"
+                        } else {
+                            "order unknown (no /sys/firmware/fdt): sorted by name"
+                        }
+                    ));
+                    Outcome::Pass
+                }
+            },
+        )
+        .may_skip_if(
+            matches!(env.reserved, Ok(None)) && env.requested_nodes.is_empty(),
+            NO_RESERVED_MEMORY,
+        )];
     for node in &env.requested_nodes {
         let node = node.clone();
-        cases.push(Case::new(node.clone(), move |env: &Env, _: &mut Log| {
+        cases.push(Case::new(node.clone(), move |env: &System, _: &mut Log| {
             check_node(env, &node)
         }));
     }
     cases
 }
 
-fn check_node(env: &Env, node: &str) -> Outcome {
+fn check_node(env: &System, node: &str) -> Outcome {
     let rm = match &env.reserved {
         Ok(Some(rm)) => rm,
         Ok(None) => return Outcome::Fail("the device tree has no /reserved-memory".into()),
@@ -761,40 +576,54 @@ fn check_node(env: &Env, node: &str) -> Outcome {
 
 // ----------------------------------------------------------- coherent_heap
 
-fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
+fn coherent_heap(env: &System) -> Vec<Case<System>> {
     let plan = &env.inventory.coherent;
     let expected: Vec<String> = plan.names().into_iter().map(str::to_owned).collect();
 
     let mut cases = Vec::new();
-    let exp = expected.clone();
-    cases.push(Case::new(
-        "driver_present",
-        move |env: &Env, log: &mut Log| {
-            log.note(format!(
-                "expected heaps: {}",
-                if exp.is_empty() {
-                    "none".to_string()
-                } else {
-                    exp.join(" ")
+    if declares_coherent(env) {
+        let exp = expected.clone();
+        cases.push(Case::new(
+            "driver_present",
+            move |env: &System, log: &mut Log| {
+                log.note(format!(
+                    "expected heaps: {}",
+                    if exp.is_empty() {
+                        "none".to_string()
+                    } else {
+                        exp.join(" ")
+                    }
+                ));
+                if env.export_all {
+                    log.note(
+                        "coherent_heap.export_all=1: pools that did not opt in are exported too",
+                    );
                 }
-            ));
-            if Path::new(COHERENT_MODULE).exists() {
-                log.note(format!("{COHERENT_MODULE} exists"));
-            }
-            if env.coherent_debugfs.is_dir() {
-                log.note(format!("{} exists", env.coherent_debugfs.display()));
-            }
-            if env.export_all {
-                log.note("coherent_heap.export_all=1: pools that did not opt in are exported too");
-            }
-            Outcome::Pass
-        },
-    ));
+                let module = Path::new(COHERENT_MODULE);
+                match (module.exists(), env.coherent_debugfs.is_dir()) {
+                    (false, false) => Outcome::Fail(format!(
+                        "the device tree declares coherent heap regions but the driver is not \
+                         there: neither {} nor {} exists",
+                        module.display(),
+                        env.coherent_debugfs.display()
+                    )),
+                    (m, d) => {
+                        for (there, path) in [(m, module), (d, env.coherent_debugfs.as_path())] {
+                            if there {
+                                log.note(format!("{} exists", path.display()));
+                            }
+                        }
+                        Outcome::Pass
+                    }
+                }
+            },
+        ));
+    }
     if let Err(e) = &env.reserved {
         let e = e.clone();
         cases.push(Case::new(
             "reserved_memory_readable",
-            move |_: &Env, _: &mut Log| Outcome::Fail(e.clone()),
+            move |_: &System, _: &mut Log| Outcome::Fail(e.clone()),
         ));
     }
 
@@ -803,7 +632,7 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
         let node = a.node.clone();
         cases.push(Case::new(
             format!("{heap}_present"),
-            move |env: &Env, _: &mut Log| {
+            move |env: &System, _: &mut Log| {
                 if env.has_heap(&heap) {
                     Outcome::Pass
                 } else {
@@ -821,43 +650,80 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
     }
 
     // Refused candidates: shared-dma-pool nodes except plain CMA ones.
-    for r in &plan.refused {
-        let Some(region) = env.inventory.regions.iter().find(|x| x.node == r.node) else {
-            continue;
-        };
-        if !region.is_shared_dma_pool() || (region.reusable && !region.dma_heap) {
-            continue;
-        }
+    for r in refused_candidates(env) {
         let refused = r.clone();
         let owner = other_owner(&r.heap, &env.inventory.regions, plan, &r.node);
-        cases.push(Case::new(format!("refused_{}", r.node), move |env: &Env, log: &mut Log| {
-            log.note(format!("node '{}': {}", refused.node, refused.reason));
-            if refused.heap.is_empty() || !env.has_heap(&refused.heap) {
-                return Outcome::Pass;
-            }
-            match &owner {
-                None => Outcome::Fail(format!(
-                    "heap '{}' exists but node '{}' must be refused ({})",
-                    refused.heap, refused.node, refused.reason
-                )),
-                Some(owner) => Outcome::Skip(format!(
-                    "heap name '{}' belongs to {owner}; a duplicate cannot be told apart from user space",
-                    refused.heap
-                )),
-            }
-        }));
+        cases.push(Case::new(
+            format!("refused_{}", r.node),
+            move |env: &System, log: &mut Log| {
+                log.note(format!("node '{}': {}", refused.node, refused.reason));
+                checked(|| check_refused(env, &refused, owner.as_ref()))
+            },
+        ));
     }
+    cases
+}
 
-    gate(env, cases)
+/// `refused_NODE`: no heap of the driver is backed by the refused node (its
+/// debugfs file names the region each heap has), and a heap of its name
+/// exists only if someone else owns the name.
+fn check_refused(
+    env: &System,
+    refused: &crate::coherent::Refused,
+    owner: Option<&crate::coherent::Owner>,
+) -> Result<Outcome> {
+    let mut errs = Vec::new();
+    for heap in crate::debugfs::list_in(&env.coherent_debugfs)? {
+        let stats = HeapStats::read_in(&env.coherent_debugfs, &heap)?;
+        if stats.region == refused.node {
+            errs.push(format!(
+                "heap '{heap}' is backed by node '{}', which must be refused ({})",
+                refused.node, refused.reason
+            ));
+        }
+    }
+    if !refused.heap.is_empty() && env.has_heap(&refused.heap) && owner.is_none() {
+        errs.push(format!(
+            "heap '{}' exists but node '{}' must be refused ({}) and nothing else owns the name",
+            refused.heap, refused.node, refused.reason
+        ));
+    }
+    Ok(if errs.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(errs.join("\n"))
+    })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::dt::{parse_region, tests::be32, tests::props, Cells};
+    use crate::coherent::Rules;
+    use crate::dt::{parse_region, tests::be32, tests::props, Cells, ReservedMemory};
+    use crate::inventory::Inventory;
+    use crate::system::{Build, Kernel, ModuleInfo};
+    use std::time::Duration;
 
-    pub(crate) fn env(heaps: &[&str], regions: Vec<crate::dt::Region>, requested: &[&str]) -> Env {
-        Env {
+    /// The standalone build's kernel: the driver as a module, vgem, CMA,
+    /// no kmemleak.
+    pub(crate) fn kernel() -> Kernel {
+        Kernel {
+            coherent: Build::Module,
+            kmemleak: false,
+            vgem: true,
+            system_heap: true,
+            cma_heap: true,
+            cma_default: 16 << 20,
+            page_size: 4096,
+        }
+    }
+
+    pub(crate) fn env(
+        heaps: &[&str],
+        regions: Vec<crate::dt::Region>,
+        requested: &[&str],
+    ) -> System {
+        System {
             heaps: Ok(heaps.iter().map(|s| s.to_string()).collect()),
             reserved: Ok(Some(ReservedMemory {
                 path: "/proc/device-tree/reserved-memory".into(),
@@ -874,12 +740,41 @@ pub(crate) mod tests {
             page_size: 4096,
             mem_total: Some(1 << 30),
             cma_total: Some(16 << 20),
-            cma_debugfs: "/nonexistent",
+            cma_debugfs: None,
             kselftest: "/nonexistent/dmabuf-heap".into(),
             kselftest_timeout: Duration::from_secs(5),
             kmemleak: "/nonexistent/kmemleak".into(),
             kmemleak_wait: Duration::ZERO,
             kmemleak_param: None,
+            kernel: kernel(),
+            exe: "/nonexistent/dma-heap".into(),
+        }
+    }
+
+    /// A directory standing in for the driver's debugfs directory: one
+    /// stats file per `(heap, node)`.
+    struct Debugfs(std::path::PathBuf);
+
+    impl Debugfs {
+        fn new(tag: &str, heaps: &[(&str, &str)]) -> Debugfs {
+            let dir =
+                std::env::temp_dir().join(format!("dma-heap-debugfs-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (heap, node) in heaps {
+                std::fs::write(
+                    dir.join(heap),
+                    format!("region: {node}\nbase: 0x70000000\nsize: 2097152\nin_use: 0\npeak: 0\nallocations: 0\nfailures: 0\nbuffers: 0\n"),
+                )
+                .unwrap();
+            }
+            Debugfs(dir)
+        }
+    }
+
+    impl Drop for Debugfs {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 
@@ -899,11 +794,11 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn names(cases: &[Case<Env>]) -> Vec<&str> {
+    fn names(cases: &[Case<System>]) -> Vec<&str> {
         cases.iter().map(|c| c.name.as_str()).collect()
     }
 
-    pub(crate) fn run_suite(suite: &str, env: &Env) -> String {
+    pub(crate) fn run_suite(suite: &str, env: &System) -> String {
         let s = SUITES.iter().find(|s| s.name == suite).unwrap();
         let mut w = ktap::Writer::new(Vec::new());
         ktap::run(&mut w, &[], std::slice::from_ref(s), env).unwrap();
@@ -943,7 +838,7 @@ pub(crate) mod tests {
                 "alloc_unaligned_rounds_up",
                 "alloc_len_zero_einval",
                 "alloc_len_overflow_einval",
-                "alloc_larger_than_ram_enomem",
+                // No alloc_larger_than_ram_enomem: see heap_cases().
                 "alloc_bad_fd_flags_einval",
                 "alloc_bad_heap_flags_einval",
                 "alloc_nonzero_fd_field_einval",
@@ -954,7 +849,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn cma_cases_skip_sizes_beyond_capacity() {
+    fn cma_sizes_beyond_capacity_are_not_cases() {
         let size = be32(&[0, 0x20_0000]);
         let cma = parse_region(
             Path::new("/t"),
@@ -977,33 +872,35 @@ pub(crate) mod tests {
         let n = names(&cases);
         assert_eq!(&n[..2], ["cma_heap_present", "linux_cma_present"]);
         assert!(n.contains(&"default_cma_region_alloc_1m"));
-        assert!(n.contains(&"linux_cma_alloc_8m"));
+        assert!(n.contains(&"linux_cma_alloc_1m"));
+        // A 2 MiB area: 8 MiB could only skip.
+        assert!(!n.contains(&"linux_cma_alloc_8m"), "{n:?}");
+        assert!(cases.iter().all(|c| c.expect == ktap::Expect::MustPass));
         assert_eq!(e.cma_capacity("linux,cma"), Some(2 << 20));
         assert_eq!(e.cma_capacity("default_cma_region"), Some(2 << 20));
         assert_eq!(e.cma_capacity("reserved"), Some(16 << 20));
     }
 
     #[test]
-    fn coherent_suite_skips_everything_without_driver() {
+    fn coherent_suite_fails_without_driver() {
         let e = env(&["system"], vec![coherent_region("camera@70000000")], &[]);
         let out = run_suite("coherent_heap", &e);
         assert!(
-            out.contains("    ok 1 driver_present # SKIP coherent heap driver not present\n"),
+            out.contains("    # driver_present: the device tree declares coherent heap regions but the driver is not there: neither /sys/module/coherent_heap nor /nonexistent/coherent_heap exists\n    not ok 1 driver_present\n"),
             "{out}"
         );
         assert!(
-            out.contains("    ok 2 camera_present # SKIP coherent heap driver not present\n"),
+            out.contains("    # camera_present: node 'camera@70000000' should have made heap 'camera'\n    not ok 2 camera_present\n"),
             "{out}"
         );
-        assert!(!out.contains("not ok"), "{out}");
-        assert!(
-            out.ends_with("ok 1 coherent_heap # SKIP coherent heap driver not present\n"),
-            "{out}"
-        );
+        assert!(!out.contains("# SKIP"), "{out}");
+        // No region for the driver: no driver_present either.
+        let e = env(&["system"], Vec::new(), &[]);
+        assert!(coherent_heap(&e).is_empty());
     }
 
     #[test]
-    fn coherent_suite_checks_refusals_when_driver_present() {
+    fn refused_nodes_are_checked_in_debugfs() {
         let mut mapped = coherent_region("mapped@71000000");
         mapped.no_map = false;
         let regions = vec![
@@ -1019,8 +916,8 @@ pub(crate) mod tests {
         assert_eq!(n[0], "driver_present");
         assert_eq!(n[1], "camera_present");
         assert!(n.contains(&"camera_alloc_1m"));
-        // 2 MiB pool: the 8 MiB case is skipped without running.
-        assert!(n.contains(&"camera_alloc_8m"));
+        // 2 MiB pool: no 8 MiB case.
+        assert!(!n.contains(&"camera_alloc_8m"));
         assert_eq!(
             &n[n.len() - 3..],
             [
@@ -1029,33 +926,42 @@ pub(crate) mod tests {
                 "refused_mapped_71000000"
             ]
         );
-        // Run only the refusal cases (the others would open /dev/dma_heap).
-        let mut w = ktap::Writer::new(Vec::new());
-        fn refusals(env: &Env) -> Vec<Case<Env>> {
+        // Run only the refusal cases (the others would open /dev/dma_heap),
+        // against a debugfs where 'mapped' was exported after all and
+        // 'camera' is the later node's.
+        fn refusals(env: &System) -> Vec<Case<System>> {
             coherent_heap(env)
                 .into_iter()
-                .filter(|c| {
-                    c.name.starts_with("refused_")
-                        || c.name.ends_with("_present")
-                        || c.name.ends_with("_8m")
-                })
+                .filter(|c| c.name.starts_with("refused_"))
                 .collect()
         }
         let suites = [Suite {
             name: "coherent_heap",
             cases: refusals,
         }];
-        ktap::run(&mut w, &[], &suites, &e).unwrap();
-        let out = String::from_utf8(w.into_inner()).unwrap();
-        assert!(out.contains("    ok 1 driver_present\n"), "{out}");
-        assert!(out.contains("    ok 2 camera_present\n"), "{out}");
-        assert!(
-            out.contains("    ok 3 camera_alloc_8m # SKIP heap 'camera' holds only 2 MiB\n"),
-            "{out}"
+        let run = |e: &System| {
+            let mut w = ktap::Writer::new(Vec::new());
+            ktap::run(&mut w, &[], &suites, e).unwrap();
+            String::from_utf8(w.into_inner()).unwrap()
+        };
+        let wrong = Debugfs::new(
+            "wrong",
+            &[("camera", "camera@78000000"), ("mapped", "mapped@71000000")],
         );
-        assert!(out.contains("ok 4 refused_camera_78000000 # SKIP heap name 'camera' belongs to earlier node 'camera@70000000'"), "{out}");
-        assert!(out.contains("ok 5 refused_system_79000000 # SKIP heap name 'system' belongs to mainline heap 'system'"), "{out}");
-        assert!(out.contains("    # refused_mapped_71000000: heap 'mapped' exists but node 'mapped@71000000' must be refused (no no-map property (mapped pools are refused on arm64))\n    not ok 6 refused_mapped_71000000\n"), "{out}");
+        e.coherent_debugfs = wrong.0.clone();
+        let out = run(&e);
+        assert!(out.contains("    # refused_camera_78000000: node 'camera@78000000': heap name taken by earlier node 'camera@70000000'\n    # refused_camera_78000000: heap 'camera' is backed by node 'camera@78000000', which must be refused (heap name taken by earlier node 'camera@70000000')\n    not ok 1 refused_camera_78000000\n"), "{out}");
+        assert!(out.contains("    ok 2 refused_system_79000000\n"), "{out}");
+        assert!(out.contains("    # refused_mapped_71000000: heap 'mapped' is backed by node 'mapped@71000000', which must be refused (no no-map property (mapped pools are refused on arm64))\n    # refused_mapped_71000000: heap 'mapped' exists but node 'mapped@71000000' must be refused (no no-map property (mapped pools are refused on arm64)) and nothing else owns the name\n    not ok 3 refused_mapped_71000000\n"), "{out}");
+        let right = Debugfs::new("right", &[("camera", "camera@70000000")]);
+        e.coherent_debugfs = right.0.clone();
+        e.heaps = Ok(vec!["camera".into(), "system".into()]);
+        let out = run(&e);
+        assert!(!out.contains("not ok"), "{out}");
+        assert!(!out.contains("SKIP"), "{out}");
+        // No debugfs directory: the driver is not there, which fails too.
+        e.coherent_debugfs = "/nonexistent/coherent_heap".into();
+        assert!(run(&e).contains("not ok 1 refused_camera_78000000"));
     }
 
     #[test]
@@ -1097,7 +1003,7 @@ not ok 1 reserved_memory_dt
 
     /// camera (64 MiB) and display (8 MiB) accepted; a pool that did not
     /// opt in; a mapped one.
-    fn qemu_like(export_all: bool) -> Env {
+    fn qemu_like(export_all: bool) -> System {
         let node = |name: &str, base: u32, size: u32, extra: &[(&str, &[u8])]| {
             let reg = be32(&[0, base, 0, size]);
             let mut list: Vec<(&str, &[u8])> =
@@ -1201,31 +1107,75 @@ not ok 1 reserved_memory_dt
     }
 
     #[test]
-    fn coherent_suites_skip_without_driver() {
+    fn coherent_suites_fail_without_driver() {
         let mut e = qemu_like(false);
         e.coherent_module = false;
         e.heaps = Ok(vec!["system".into()]);
-        for suite in [
-            "coherent_debugfs",
-            "coherent_alloc",
-            "coherent_stress",
-            "coherent_log",
-        ] {
+        for suite in ["coherent_debugfs", "coherent_alloc", "coherent_stress"] {
             let out = run_suite(suite, &e);
-            assert!(!out.contains("not ok"), "{out}");
-            assert!(
-                out.ends_with(&format!(
-                    "ok 1 {suite} # SKIP coherent heap driver not present\n"
-                )),
-                "{out}"
-            );
+            assert!(out.ends_with(&format!("not ok 1 {suite}\n")), "{out}");
+            assert!(!out.contains("# SKIP"), "{out}");
         }
-        // Not started as init, no module file: the driver counts as absent.
+        // Not started as init, no module file, not built in: a failure,
+        // since the device tree gives the driver regions.
         let out = run_suite("coherent_module", &e);
         assert!(
-            out.contains("ok 1 module_load # SKIP coherent heap driver not present"),
+            out.contains("    # module_load: no coherent_heap module for this kernel under /lib/modules and the driver is not built in\n    not ok 1 module_load\n"),
             "{out}"
         );
+        // No regions and no driver anywhere: nothing to test.
+        let mut bare = env(&["system"], Vec::new(), &[]);
+        bare.kernel.coherent = Build::Absent;
+        assert!(coherent_cases::coherent_module(&bare).is_empty());
+        assert!(coherent_cases::coherent_stress(&bare).is_empty());
+    }
+
+    #[test]
+    fn declarations_follow_the_kernel_and_the_command_line() {
+        let lines = |e: &System| -> Vec<String> {
+            list_all(e)
+                .iter()
+                .filter(|l| l.expect != ktap::Expect::MustPass)
+                .map(Listed::line)
+                .collect()
+        };
+        let mut e = qemu_like(false);
+        assert_eq!(
+            lines(&e),
+            ["kmemleak.scan_clean may-skip kernel built without CONFIG_DEBUG_KMEMLEAK"]
+        );
+        e.kernel.kmemleak = true;
+        e.kernel.coherent = Build::BuiltIn;
+        e.kernel.vgem = false;
+        assert_eq!(
+            lines(&e),
+            [
+                "coherent_module.module_load may-skip coherent_heap is built in",
+                "coherent_module.module_unload_refused may-skip coherent_heap is built in",
+                "kselftest_dmabuf_heaps.dmabuf_heap.* may-skip Could not open vgem -1",
+            ]
+        );
+        e.kmemleak_param = Some("off".into());
+        e.kernel.cma_heap = false;
+        assert_eq!(
+            lines(&e)[..2],
+            [
+                "cma_heap.cma_heap_present may-skip no CMA area (CmaTotal is 0)",
+                "coherent_module.module_load may-skip coherent_heap is built in",
+            ]
+        );
+        assert_eq!(
+            lines(&e).last().unwrap(),
+            "kmemleak.scan_clean may-skip kmemleak=off on the kernel command line"
+        );
+        // Every listed name is SUITE.CASE of a suite that exists, once.
+        let all = list_all(&e);
+        let mut seen = std::collections::BTreeSet::new();
+        for l in &all {
+            let suite = l.name.split('.').next().unwrap();
+            assert!(SUITES.iter().any(|s| s.name == suite), "{}", l.name);
+            assert!(seen.insert(l.name.clone()), "{}", l.name);
+        }
     }
 
     #[test]
@@ -1257,14 +1207,5 @@ not ok 1 reserved_memory_dt
         // Inconsistent totals fall back to CmaTotal.
         e.cma_total = Some(32 << 20);
         assert_eq!(e.cma_capacity("default_cma_region"), Some(32 << 20));
-    }
-
-    #[test]
-    fn meminfo_parsing() {
-        let text = "MemTotal:        2014512 kB\nMemFree:         1900000 kB\nCmaTotal:          16384 kB\nHugePages_Total:       0\n";
-        assert_eq!(meminfo_bytes(text, "MemTotal"), Some(2014512 * 1024));
-        assert_eq!(meminfo_bytes(text, "CmaTotal"), Some(16 << 20));
-        assert_eq!(meminfo_bytes(text, "HugePages_Total"), Some(0));
-        assert_eq!(meminfo_bytes(text, "Nope"), None);
     }
 }
