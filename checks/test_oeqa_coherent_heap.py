@@ -120,6 +120,18 @@ class RealRuns(unittest.TestCase):
 
 class Parsing(unittest.TestCase):
 
+    def test_kernel_records_inside_runner_lines(self):
+        # As a Raspberry Pi 4 boot printed it: CMA's report cut a result line.
+        text = ("    ok 9 a\r\n"
+                "    ok 10 default_cma_region_alloc_bad_fd_flags_einval"
+                "[    2.589823] => 16320 free of 16384 total pages\r\n"
+                "\r\n"
+                "[    2.6] cma: one more\r\n"
+                "    ok 11 b\r\n")
+        self.assertEqual(ch.runner_lines(text).splitlines(),
+                         ["    ok 9 a", "    ok 10 default_cma_region_alloc_bad_fd_flags_einval",
+                          "    ok 11 b"])
+
     def test_listing(self):
         self.assertEqual(ch.parse_listing("a.b must-pass\n\nc.d may-skip why not\n"),
                          [("a.b", None), ("c.d", "why not")])

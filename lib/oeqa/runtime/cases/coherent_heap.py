@@ -28,6 +28,7 @@ PLAN = re.compile(r"^1\.\.(\d+)(\s*#.*)?$")
 RESULT = re.compile(r"^(not ok|ok)\s+(\d+)(?:\s+-)?(?:\s+(.*?))?\s*$")
 SUBTEST = re.compile(r"^#\s*Subtest:\s*(.*)$")
 PRINTK = re.compile(r"^\[ *\d+\.\d+\] ?")
+TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")
 
 
 class Test:
@@ -186,6 +187,27 @@ def parse_ktap(text):
     return documents
 
 
+def runner_lines(text):
+    """The lines without a printk timestamp: on a serial console the
+    runner's, the kernel's lines being the others. Where a kernel record
+    cut a runner line in two ('    ok 3 alloc_[    2.3] cma: ...' then
+    'zero_size'), the two halves are joined again, as bootlog does
+    (tools/bootlog/src/console.rs)."""
+    lines = []
+    pending = None
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        m = TIMESTAMP.search(line)
+        if m is None:
+            lines.append(line if pending is None else pending + line)
+            pending = None
+        elif m.start() > 0:
+            pending = (pending or "") + line[:m.start()]
+    if pending is not None:
+        lines.append(pending)
+    return "\n".join(lines)
+
+
 def parse_listing(text):
     """`dma-heap test --list`: [(name, reason or None)], reason None for must-pass."""
     cases = []
@@ -254,7 +276,7 @@ def check_run(listing, output):
     `dma-heap test --list` listing; an empty list if the run passed."""
     cases = parse_listing(listing)
     # A console capture also has the kernel's lines: not the runner's.
-    documents = parse_ktap("\n".join(l for l in output.splitlines() if not PRINTK.match(l)))
+    documents = parse_ktap(runner_lines(output))
     if not documents:
         return ["no KTAP in the output"]
     problems = check_plans(documents) + failures(documents)
