@@ -46,7 +46,8 @@ Runs the test suites and prints KTAP version 1 in KUnit's shape.
 With --list, runs nothing and prints every case the run consists of, one a line: \
 `SUITE.CASE must-pass`, or `SUITE.CASE may-skip REASON` for a case that may skip with \
 exactly that reason (`SUITE.CASE.* may-skip REASON`: the results nested under the case). \
-A case is listed only if it can go either way, and may skip only where what the kernel was \
+No case is listed that a static fact already makes skip (a size beyond a pool), and a case \
+may skip only where what the kernel was \
 built with, its command line or the device tree says so: `module_load` with the driver \
 built in, `scan_clean` without kmemleak, the selftest's import test without vgem. The \
 running system is described unless --dtb FILE is given: then the boot of that flattened \

@@ -6,8 +6,8 @@
 //! listing runs on) and must not allocate buffers, so that `dma-heap test
 //! --list --dtb` on the build host names exactly the cases the boot runs.
 //!
-//! A case is listed only if it can go either way: none is known to skip
-//! when listed (a size beyond a pool is not listed at all). A case that may
+//! No case is listed that a static fact already makes skip (a size beyond
+//! a pool is not a case, nor the system heap's OOM). A case that may
 //! skip at run time says so, with the one reason, when the boot's inputs
 //! (kernel configuration, command line, device tree) predict it
 //! ([`Case::may_skip_if`]): `module_load` with the driver built in,
