@@ -121,7 +121,8 @@ fn lists_the_cases_of_the_virt_boot() {
     let text = list(&coherent, &config, &[]);
     let lines: Vec<&str> = text.lines().collect();
     for want in [
-        "heap_list.open_camera must-pass",
+        "heap_list.open_camera_70000000 must-pass",
+        "heap_list.open_scratch must-pass",
         "heap_list.open_default_cma_region must-pass",
         "heap_list.open_reserved must-pass",
         "heap_list.open_video_78000000 must-pass",
@@ -129,29 +130,29 @@ fn lists_the_cases_of_the_virt_boot() {
         "reserved_memory_dt.camera_70000000 must-pass",
         "coherent_module.module_load must-pass",
         "coherent_heap.driver_present must-pass",
-        "coherent_heap.camera_present must-pass",
-        "coherent_heap.display_present must-pass",
+        "coherent_heap.camera_70000000_present must-pass",
+        "coherent_heap.display_60000000_present must-pass",
+        "coherent_heap.display_62800000_present must-pass",
+        "coherent_heap.scratch_present must-pass",
+        "coherent_heap.scratch_alloc_region_plus_page_enomem must-pass",
         "coherent_heap.refused_mapped_75000000 must-pass",
-        "coherent_heap.refused_system_76000000 must-pass",
+        "coherent_heap.refused_system must-pass",
         "coherent_heap.refused_private_75800000 must-pass",
+        "coherent_heap.refused_disabled_76400000 must-pass",
         "coherent_stress.parallel_stress must-pass",
         "kselftest_dmabuf_heaps.dmabuf_heap must-pass",
         "coherent_log.line_display_62800000 must-pass",
         "coherent_log.line_display_60000000 must-pass",
+        "coherent_log.line_scratch must-pass",
+        "coherent_log.line_system must-pass",
+        "coherent_log.line_mapped_75000000 must-pass",
         "kmemleak.scan_clean may-skip kernel built without CONFIG_DEBUG_KMEMLEAK",
     ] {
         assert!(lines.contains(&want), "{want}:\n{text}");
     }
-    // The two display pools: the later one in the blob (fdtoverlay adds
-    // nodes in reverse) is refused.
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("coherent_heap.refused_display_"))
-            .count(),
-        1,
-        "{text}"
-    );
+    // The two display pools are two heaps: each is named after its full
+    // node name, unit address included.
+    assert!(!text.contains("refused_display_"), "{text}");
     // Only the declared skip; nothing for the refused or disabled nodes'
     // heaps, nor for heaps the kernel does not create.
     assert_eq!(
@@ -160,11 +161,16 @@ fn lists_the_cases_of_the_virt_boot() {
         "{text}"
     );
     for absent in [
-        "mapped_present",
+        "mapped_75000000_present",
         "open_mapped",
-        "private_present",
-        "disabled_present",
+        "private_75800000_present",
+        "open_private",
+        "disabled_76400000_present",
+        "open_disabled",
         "system_alloc_larger_than_ram",
+        // The old naming: the node name without its unit address.
+        "open_camera ",
+        "camera_present",
     ] {
         assert!(!text.contains(absent), "{absent}:\n{text}");
     }
