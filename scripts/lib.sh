@@ -134,16 +134,27 @@ apt_private_opts() {
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root
 }
 
-# apt_private_update SUITE...: read the package lists of Debian's SUITEs.
+# apt_private_update [--source] [--components "COMPONENT..."] SUITE...: read
+# the package lists of Debian's SUITEs (components: main unless given), and
+# with --source their source package lists too.
 apt_private_update() {
-	local suite opts
+	local types=(deb) components=main suite type opts
+	while [[ ${1:-} == --* ]]; do
+		case $1 in
+		--source) types+=(deb-src); shift ;;
+		--components) components=$2; shift 2 ;;
+		*) die "apt_private_update: unknown option $1" ;;
+		esac
+	done
 	mkdir -p "$APT_PRIVATE/lists/partial" "$APT_PRIVATE/cache/archives/partial"
 	: >"$APT_PRIVATE/sources.list"
 	for suite in "$@"; do
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-			"http://deb.debian.org/debian $suite main" >>"$APT_PRIVATE/sources.list"
+		for type in "${types[@]}"; do
+			echo "$type [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+				"http://deb.debian.org/debian $suite $components" >>"$APT_PRIVATE/sources.list"
+		done
 	done
-	info "apt: reading package lists for $*"
+	info "apt: reading package lists for $* ($components${types[1]:+, sources})"
 	mapfile -t opts < <(apt_private_opts)
 	apt-get "${opts[@]}" -qq update >&2 || die "apt-get update failed for $*"
 }
@@ -154,4 +165,13 @@ apt_private_download() {
 	shift
 	mapfile -t opts < <(apt_private_opts)
 	(cd "$dir" && apt-get "${opts[@]}" -qq download "$@") >&2
+}
+
+# apt_private_source DIR PACKAGE/SUITE: download a source package (.dsc and
+# tarballs) into DIR; apt checks them against the signed Sources list.
+apt_private_source() {
+	local dir=$1 opts
+	shift
+	mapfile -t opts < <(apt_private_opts)
+	(cd "$dir" && apt-get "${opts[@]}" -qq source --download-only "$@") >&2
 }
