@@ -30,6 +30,7 @@ SRC_URI += "\
     file://tools/dma-heap \
     file://tools/bootlog \
     file://tools/dtregion \
+    file://tools/bootcfg \
 "
 
 S = "${UNPACKDIR}/tools"
