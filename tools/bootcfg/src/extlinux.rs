@@ -44,6 +44,9 @@ pub struct Config {
     pub labels: Vec<Label>,
 }
 
+/// Why `fdtdir` is refused.
+const FDTDIR: &str = "takes the DTB name from the board's $fdtfile: name the DTB with fdt";
+
 /// Keywords that do not change what a label loads.
 const IGNORED: &[&str] = &[
     "menu",
@@ -99,13 +102,10 @@ impl Config {
                     | "devicetree-overlay" | "append",
                     None,
                 ) => return Err(Error::config(file, line, format!("{key} before any label"))),
-                ("fdtdir" | "devicetreedir", _) => return Err(Error::config(
-                    file,
-                    line,
-                    format!(
-                        "{key} takes the DTB name from the board's $fdtfile: name the DTB with fdt"
-                    ),
-                )),
+                ("fdtdir" | "devicetreedir", _) => {
+                    let msg = format!("{key} {FDTDIR}");
+                    return Err(Error::config(file, line, msg));
+                }
                 ("include" | "localboot", _) => {
                     return Err(Error::config(file, line, format!("{key} is not supported")))
                 }
