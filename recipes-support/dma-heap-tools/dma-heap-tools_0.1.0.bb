@@ -31,6 +31,7 @@ SRC_URI += "\
     file://tools/bootlog \
     file://tools/dtregion \
     file://tools/bootcfg \
+    file://tools/flashcheck \
 "
 
 S = "${UNPACKDIR}/tools"
