@@ -93,6 +93,7 @@ host_tool() {
 # into DIR, as its boot loader sees them.
 image_boot_files() {
 	local image=$1 dir=$2 offset size
+	need mcopy "run scripts/setup-host (mtools)"
 	read -r offset size < <("$(host_tool bootcfg)" boot-partition "$image") ||
 		die "$image: no boot partition"
 	mkdir -p "$dir"
@@ -233,6 +234,7 @@ image_qemu_opts() {
 			-drive "file=$image,if=virtio,format=raw,snapshot=on"
 		return 0
 	fi
+	need fdtoverlay "run scripts/setup-host (device-tree-compiler)"
 	rm -rf "$dir"
 	image_boot_files "$image" "$dir"
 	read -r loader config < <(board_loader "$board")
