@@ -31,6 +31,8 @@ SRC_URI += "\
     file://tools/bootlog \
     file://tools/dtregion \
     file://tools/heap-rules \
+    file://tools/bootcfg \
+    file://tools/flashcheck \
 "
 
 S = "${UNPACKDIR}/tools"
