@@ -20,8 +20,11 @@ LLVM_SUFFIX=-19
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # Pinned QEMU "virt" machine: the DTB is dumped with exactly these options and
-# the boot uses them again, so the tree matches the machine.
-QEMU_VIRT_OPTS=(-machine "virt,gic-version=3" -cpu cortex-a72 -smp 4 -m 1G)
+# the boot uses them again, so the tree matches the machine. acpi=off: with
+# firmware (-bios, the image boot through U-Boot) QEMU would otherwise enable
+# ACPI and change the machine (no PL061 GPIO in the tree); off, the direct and
+# the U-Boot boot run the same machine and the dumped tree fits both.
+QEMU_VIRT_OPTS=(-machine "virt,gic-version=3,acpi=off" -cpu cortex-a72 -smp 4 -m 1G)
 
 # The QEMU machines scripts/boot knows, and the board of dts/ each emulates.
 QEMU_MACHINES=(virt raspi4b imx8mp-evk)
@@ -55,6 +58,46 @@ qemu_machine_opts() {
 board_dtb() {
 	awk -v key="[board.$1]" '$0 == key { f = 1; next } /^\[/ { f = 0 }
 		f && $1 == "dtb" { gsub(/"/, "", $3); print $3 }' "$LAYER_DIR/dts/boards.toml"
+}
+
+# boards: the boards of dts/boards.toml, in file order.
+boards() {
+	sed -n 's/^\[board\.\(.*\)\]$/\1/p' "$LAYER_DIR/dts/boards.toml"
+}
+
+# Each board's boot files (the boot texts and the genimage.cfg of its image).
+BOOT_FILES=$LAYER_DIR/recipes-bsp/coherent-heap-boot/files
+
+# board_loader BOARD: what boots the board's image, for bootcfg: the loader
+# (extlinux, rpi4, rpi5) and its configuration file on the boot partition.
+# QEMU virt's U-Boot runs boot.scr, which runs sysboot on an extlinux.conf
+# kept out of /extlinux/.
+board_loader() {
+	case $1 in
+	qemu-virt) echo "extlinux sysboot/extlinux.conf" ;;
+	bcm2711-rpi-4-b) echo "rpi4 config.txt" ;;
+	bcm2712-rpi-5-b) echo "rpi5 config.txt" ;;
+	*) echo "extlinux extlinux/extlinux.conf" ;;
+	esac
+}
+
+# host_tool NAME: build the host tool NAME of tools/ (release, quiet) and
+# print the path of its binary.
+host_tool() {
+	(cd "$LAYER_DIR/tools" && CARGO_TARGET_DIR=$HOST_TARGET_DIR \
+		cargo build -q --locked --release -p "$1") >&2
+	printf '%s\n' "$HOST_TARGET_DIR/release/$1"
+}
+
+# image_boot_files IMAGE DIR: copy the files of IMAGE's boot partition (FAT)
+# into DIR, as its boot loader sees them.
+image_boot_files() {
+	local image=$1 dir=$2 offset size
+	need mcopy "run scripts/setup-host (mtools)"
+	read -r offset size < <("$(host_tool bootcfg)" boot-partition "$image") ||
+		die "$image: no boot partition"
+	mkdir -p "$dir"
+	mcopy -s -n -m -i "$image@@$offset" '::*' "$dir/" || die "$image: cannot read its boot partition"
 }
 
 # compile_kernel_dtb KERNEL_SRC DTB OUT: compile DTB (e.g.
@@ -134,16 +177,27 @@ apt_private_opts() {
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root
 }
 
-# apt_private_update SUITE...: read the package lists of Debian's SUITEs.
+# apt_private_update [--source] [--components "COMPONENT..."] SUITE...: read
+# the package lists of Debian's SUITEs (components: main unless given), and
+# with --source their source package lists too.
 apt_private_update() {
-	local suite opts
+	local types=(deb) components=main suite type opts
+	while [[ ${1:-} == --* ]]; do
+		case $1 in
+		--source) types+=(deb-src); shift ;;
+		--components) components=$2; shift 2 ;;
+		*) die "apt_private_update: unknown option $1" ;;
+		esac
+	done
 	mkdir -p "$APT_PRIVATE/lists/partial" "$APT_PRIVATE/cache/archives/partial"
 	: >"$APT_PRIVATE/sources.list"
 	for suite in "$@"; do
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-			"http://deb.debian.org/debian $suite main" >>"$APT_PRIVATE/sources.list"
+		for type in "${types[@]}"; do
+			echo "$type [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+				"http://deb.debian.org/debian $suite $components" >>"$APT_PRIVATE/sources.list"
+		done
 	done
-	info "apt: reading package lists for $*"
+	info "apt: reading package lists for $* ($components${types[1]:+, sources})"
 	mapfile -t opts < <(apt_private_opts)
 	apt-get "${opts[@]}" -qq update >&2 || die "apt-get update failed for $*"
 }
@@ -154,4 +208,45 @@ apt_private_download() {
 	shift
 	mapfile -t opts < <(apt_private_opts)
 	(cd "$dir" && apt-get "${opts[@]}" -qq download "$@") >&2
+}
+
+# apt_private_source DIR PACKAGE/SUITE: download a source package (.dsc and
+# tarballs) into DIR; apt checks them against the signed Sources list.
+apt_private_source() {
+	local dir=$1 opts
+	shift
+	mapfile -t opts < <(apt_private_opts)
+	(cd "$dir" && apt-get "${opts[@]}" -qq source --download-only "$@") >&2
+}
+
+# image_qemu_opts BOARD IMAGE DIR ARGS: the QEMU options, one a line, that
+# boot the flashable IMAGE of BOARD as its boot chain would. QEMU virt runs
+# the image's U-Boot path for real (-bios u-boot.bin, the image as a virtio
+# disk, never written: snapshot=on). For the other boards, whose boot chain
+# QEMU cannot run, the boot partition is copied into DIR and read as the Pi
+# firmware or U-Boot reads it (bootcfg plan): its kernel, initrd, DTB with
+# the overlays it names applied, and its command line followed by ARGS.
+image_qemu_opts() {
+	local board=$1 image=$2 dir=$3 args=$4 loader config plan fdt overlays
+	[[ -e $image ]] || die "$image missing: run scripts/build images"
+	if [[ $board == qemu-virt ]]; then
+		printf '%s\n' -bios "$("$LAYER_DIR/scripts/fetch-uboot")/u-boot.bin" \
+			-drive "file=$image,if=virtio,format=raw,snapshot=on"
+		return 0
+	fi
+	need fdtoverlay "run scripts/setup-host (device-tree-compiler)"
+	rm -rf "$dir"
+	image_boot_files "$image" "$dir"
+	read -r loader config < <(board_loader "$board")
+	plan=$("$(host_tool bootcfg)" plan --loader "$loader" --config "$config" "$dir") ||
+		die "$image: its boot partition does not boot"
+	plan_item() { awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print }' <<<"$plan"; }
+	fdt=$dir/$(plan_item fdt)
+	mapfile -t overlays < <(plan_item overlay | sed "s|^|$dir/|")
+	if ((${#overlays[@]})); then
+		fdtoverlay -i "$fdt" -o "$dir/boot.dtb" "${overlays[@]}" || die "$image: the overlays do not apply"
+		fdt=$dir/boot.dtb
+	fi
+	printf '%s\n' -kernel "$dir/$(plan_item kernel)" -dtb "$fdt" -append "$(plan_item cmdline) $args"
+	[[ -z $(plan_item initrd) ]] || printf '%s\n' -initrd "$dir/$(plan_item initrd)"
 }

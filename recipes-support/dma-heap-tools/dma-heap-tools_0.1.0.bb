@@ -4,11 +4,13 @@
 # with its sha256 sums is dma-heap-tools-crates.inc, generated from
 # tools/Cargo.lock by checks/crates.py (scripts/check-layer fails when it is
 # stale). See docs/yocto.md, "Updating the crate list".
-SUMMARY = "dma-buf heap tools: dma-heap (target), bootlog and dtregion (host)"
+SUMMARY = "dma-buf heap tools: dma-heap (target) and the layer's host tools"
 DESCRIPTION = "dma-heap lists the dma-buf heaps, allocates from them and runs \
                the in-image test suites (KTAP). bootlog checks a QEMU console \
-               log and dtregion checks device-tree reserved-memory regions; \
-               both are host tools, used from the native variant."
+               log, dtregion checks device-tree reserved-memory regions, \
+               bootcfg reads a boot partition as its boot loader would and \
+               flashcheck decides whether an image may be written to a device; \
+               these are host tools, used from the native variant."
 HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
 BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
 SECTION = "devel"
@@ -31,6 +33,8 @@ SRC_URI += "\
     file://tools/bootlog \
     file://tools/dtregion \
     file://tools/heap-rules \
+    file://tools/bootcfg \
+    file://tools/flashcheck \
 "
 
 S = "${UNPACKDIR}/tools"

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::console::{self, Line};
+use crate::expect::{self, Expected, Finding};
 use crate::ktap::{self, Document, Parsed, Status};
 use crate::scan;
 
@@ -21,6 +22,9 @@ pub struct Options {
     pub forbid_lines: Vec<String>,
     /// QEMU was killed by the time limit (`--timed-out`).
     pub timed_out: bool,
+    /// The cases the runner must run, and the skips the boot declared
+    /// (`--expect-cases`).
+    pub expect_cases: Option<Expected>,
 }
 
 /// Which stream a document came from.
@@ -75,6 +79,11 @@ pub enum ProblemKind {
     ForbiddenLine,
     /// `--timed-out`: QEMU was killed by the time limit.
     Timeout,
+    /// An `--expect-cases` case that has no result.
+    ExpectedCaseMissing,
+    /// A skip `--expect-cases` does not declare: of a listed case with
+    /// another reason (or none allowed), or of a case it does not list.
+    UndeclaredSkip,
 }
 
 /// One reason the check fails.
@@ -196,6 +205,7 @@ pub fn check_log(file: &str, bytes: &[u8], options: &Options) -> Report {
 
     report.add_stream(Stream::Kernel, kernel.documents);
     report.add_stream(Stream::Runner, runner.documents);
+    report.check_cases(Stream::Runner, options);
     report.finish(options, streams.total_lines, false);
     report
 }
@@ -207,6 +217,7 @@ pub fn check_ktap(file: &str, bytes: &[u8], options: &Options) -> Report {
     let mut report = Report::new(file, options);
     report.read_runner_comments(&lines);
     report.add_stream(Stream::Ktap, parsed.documents);
+    report.check_cases(Stream::Ktap, options);
     report.finish(options, lines.len(), true);
     report
 }
@@ -479,6 +490,34 @@ impl Report {
         self.streams.push(StreamDocuments { stream, documents });
     }
 
+    /// `--expect-cases` against the documents of `stream` (the runner's:
+    /// the list names the runner's cases, not KUnit's).
+    fn check_cases(&mut self, stream: Stream, options: &Options) {
+        let Some(expected) = &options.expect_cases else {
+            return;
+        };
+        let docs: &[Document] = self
+            .streams
+            .iter()
+            .find(|s| s.stream == stream)
+            .map_or(&[], |s| &s.documents);
+        let label = stream.label();
+        let mut problems = Vec::new();
+        for finding in expect::check(docs, expected) {
+            let message = finding.message(label);
+            problems.push(match finding {
+                Finding::Missing { .. } => {
+                    self.failed = self.failed.saturating_add(1);
+                    Problem::new(ProblemKind::ExpectedCaseMissing, None, message)
+                }
+                Finding::Undeclared { line, .. } => {
+                    Problem::new(ProblemKind::UndeclaredSkip, Some(line), message)
+                }
+            });
+        }
+        self.problems.extend(problems);
+    }
+
     /// Suite names: the tests directly under a top-level document.
     fn has_suite(&self, name: &str) -> bool {
         self.streams
@@ -492,7 +531,9 @@ impl Report {
 
     fn finish(&mut self, options: &Options, total_lines: usize, ktap_only: bool) {
         let any_ktap = self.streams.iter().any(|s| !s.documents.is_empty());
-        if !any_ktap && (ktap_only || !options.expect_suites.is_empty()) {
+        if !any_ktap
+            && (ktap_only || !options.expect_suites.is_empty() || options.expect_cases.is_some())
+        {
             let expected = if options.expect_suites.is_empty() {
                 String::new()
             } else {
@@ -789,6 +830,9 @@ ok 1 heap_list\r
             require_lines: vec!["a".into()],
             forbid_lines: vec!["b".into()],
             timed_out: true,
+            expect_cases: Some(
+                Expected::parse("s.a must-pass\ns.b may-skip x\ns.* may-skip y\n").unwrap(),
+            ),
         };
         for _ in 0..3000 {
             let mut log = Vec::new();

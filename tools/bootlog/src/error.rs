@@ -22,6 +22,15 @@ pub enum Error {
         /// What the OS said.
         source: io::Error,
     },
+    /// The `--expect-cases` list is not one.
+    ExpectCases {
+        /// The list file.
+        path: PathBuf,
+        /// The line at fault.
+        line: usize,
+        /// What is wrong with it.
+        msg: String,
+    },
     /// The report could not be written to standard output.
     Write(io::Error),
     /// The report could not be serialised as JSON.
@@ -37,6 +46,9 @@ impl fmt::Display for Error {
             Error::Read { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
             }
+            Error::ExpectCases { path, line, msg } => {
+                write!(f, "{}:{line}: not a case list: {msg}", path.display())
+            }
             Error::Write(e) => write!(f, "cannot write the report: {e}"),
             Error::Json(e) => write!(f, "cannot serialise the report as JSON: {e}"),
         }
@@ -47,6 +59,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Read { source, .. } => Some(source),
+            Error::ExpectCases { .. } => None,
             Error::Write(e) => Some(e),
             Error::Json(e) => Some(e),
         }

@@ -8,10 +8,14 @@
 //! [`scan::scan`] flags kernel lines that report a problem (oops, panic,
 //! `WARNING:`, `BUG:`, kmemleak, ...) and [`check`] turns it all into a
 //! [`Report`] with one [`Problem`] per thing wrong, each with its log line.
+//! With [`expect`]'s list (`--expect-cases`, what `dma-heap test --list`
+//! prints) every case the boot must run must be there, passed or skipped
+//! for the one reason the boot declared, and no other case may skip.
 
 pub mod check;
 pub mod console;
 pub mod error;
+pub mod expect;
 pub mod ktap;
 pub mod output;
 pub mod scan;

@@ -12,8 +12,9 @@ const EXIT_STATUS: &str = "\
 Exit status:
   0  every check passed
   1  a check failed: a test failed or its result is missing, a kernel problem,
-     a missing suite, no '# runner: done', a timeout, ...
-  2  unusable input: the file cannot be read, or bad arguments";
+     a missing suite or expected case, an undeclared skip, no '# runner: done',
+     a timeout, ...
+  2  unusable input: the file or the case list cannot be read, or bad arguments";
 
 /// Check the console log of a QEMU boot of the test kernel.
 #[derive(Debug, Parser)]
@@ -100,6 +101,13 @@ struct Expectations {
     /// Fail unless the runner printed its `# runner: done` line.
     #[arg(long)]
     expect_done: bool,
+
+    /// The runner's cases the boot must run, as `dma-heap test --list` prints
+    /// them (`SUITE.CASE must-pass` or `SUITE.CASE may-skip REASON`, one a
+    /// line): fail if one is missing, or skipped for another reason, or if
+    /// a case not listed skips.
+    #[arg(long, value_name = "FILE")]
+    expect_cases: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -145,12 +153,29 @@ fn write_report(report: &Report, format: Format) -> Result<()> {
     }
 }
 
-fn options(expect: Expectations) -> Options {
-    Options {
+fn options(expect: Expectations) -> Result<Options> {
+    let expect_cases = match &expect.expect_cases {
+        None => None,
+        Some(path) => {
+            let bytes = read_input(path)?;
+            let text = String::from_utf8_lossy(&bytes);
+            Some(
+                bootlog::expect::Expected::parse(&text).map_err(|(line, msg)| {
+                    Error::ExpectCases {
+                        path: path.clone(),
+                        line,
+                        msg,
+                    }
+                })?,
+            )
+        }
+    };
+    Ok(Options {
         expect_suites: expect.expect_suite,
         expect_done: expect.expect_done,
+        expect_cases,
         ..Options::default()
-    }
+    })
 }
 
 /// Runs the command; `Ok(true)` if every check passed.
@@ -163,7 +188,7 @@ fn run(cli: Cli) -> Result<bool> {
                 require_lines: args.require_line,
                 forbid_lines: args.forbid_line,
                 timed_out: args.timed_out,
-                ..options(args.expect)
+                ..options(args.expect)?
             };
             let name = args.log.display().to_string();
             (
@@ -174,7 +199,7 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Ktap(args) => {
             let bytes = read_input(&args.file)?;
             let name = args.file.display().to_string();
-            let options = options(args.expect);
+            let options = options(args.expect)?;
             (
                 bootlog::check_ktap(&name, &bytes, &options),
                 args.output.format,

@@ -1,12 +1,36 @@
-//! Runs the `bootlog` binary on the fixture logs in `tests/fixtures/`.
+//! Runs the `bootlog` binary on real console logs of this layer's QEMU virt
+//! boots, trimmed (`tests/fixtures/`, written by `scripts/bootlog-fixtures`):
+//!
+//! - `virt-test.log`: `scripts/boot --mode test`, and `virt-test.cases`, the
+//!   case list that boot was checked against (`dma-heap test --list --dtb`);
+//! - `virt-test-no-module.log`: `scripts/boot --negative no-module`;
+//! - `virt-test-no-overlay.log`: `scripts/boot --negative no-overlay`;
+//! - `virt-panic.log`: the kernel with no init to be found;
+//! - `runner.ktap`: the runner's lines of `virt-test.log`.
+//!
+//! The expectations are written so that they hold for fixtures made from
+//! another day's boots (`scripts/bootlog-fixtures --check` runs them on
+//! fresh ones): counts and heap names come from the fixtures, not from
+//! here. Logs that no boot produces (cut off, a result line lost, a
+//! skip that is not declared) are made from the real ones in the tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The fixture directory: `BOOTLOG_FIXTURES`, else `tests/fixtures`.
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    match std::env::var_os("BOOTLOG_FIXTURES") {
+        Some(dir) => PathBuf::from(dir).join(name),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    }
+}
+
+fn read(name: &str) -> String {
+    let path = fixture(name);
+    String::from_utf8(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .expect("fixture is UTF-8")
 }
 
 fn bootlog(args: &[&str]) -> Output {
@@ -16,13 +40,11 @@ fn bootlog(args: &[&str]) -> Output {
         .expect("run bootlog")
 }
 
-/// Runs `bootlog check` on a fixture; returns (exit code, stdout, stderr).
-fn check(name: &str, options: &[&str]) -> (i32, String, String) {
-    let path = fixture(name);
-    let path = path.to_str().expect("fixture path is UTF-8");
+/// Runs `bootlog check OPTIONS LOG`; returns (exit code, stdout, stderr).
+fn check_path(log: &Path, options: &[&str]) -> (i32, String, String) {
     let mut args = vec!["check"];
     args.extend_from_slice(options);
-    args.push(path);
+    args.push(log.to_str().expect("UTF-8 path"));
     let out = bootlog(&args);
     (
         out.status.code().expect("exit code"),
@@ -31,52 +53,130 @@ fn check(name: &str, options: &[&str]) -> (i32, String, String) {
     )
 }
 
+fn check(name: &str, options: &[&str]) -> (i32, String, String) {
+    check_path(&fixture(name), options)
+}
+
 fn last_line(stdout: &str) -> &str {
     stdout.lines().last().unwrap_or("")
 }
 
-/// The problem lines of a human summary, without the fixture's directory.
-fn problems(stdout: &str) -> Vec<String> {
+/// `(passed, failed, skipped)` of the summary line.
+fn counts(stdout: &str) -> (u64, u64, u64) {
+    let line = last_line(stdout);
+    let nums: Vec<u64> = line
+        .strip_prefix("bootlog: ")
+        .unwrap_or_else(|| panic!("no summary line: {stdout}"))
+        .split(", ")
+        .map(|p| p.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    (nums[0], nums[1], nums[2])
+}
+
+/// The problem lines of a human summary, without the file's directory.
+fn problems(stdout: &str, file: &str) -> Vec<String> {
     stdout
         .lines()
-        .filter(|l| l.contains("/fixtures/"))
-        .map(|l| {
-            l.rsplit_once("/fixtures/")
-                .map_or(l, |(_, rest)| rest)
-                .to_string()
+        .filter_map(|l| l.split_once(file).map(|(_, rest)| rest))
+        .map(|rest| rest.trim_start_matches(':').trim_start().to_string())
+        .collect()
+}
+
+/// A name as the runner's case names spell it (its `ktap::test_name()`): `camera@70000000` is
+/// `camera_70000000`.
+fn case_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '_') => c,
+            _ => '_',
         })
         .collect()
 }
 
-const RUN: &[&str] = &["--expect-done", "--expect-suite", "heap_list"];
+/// The coherent heaps the case list declares (`coherent_heap.HEAP_present`), as case names
+/// spell them (see [`case_name`]).
+fn declared_heaps() -> Vec<String> {
+    let heaps: Vec<String> = read("virt-test.cases")
+        .lines()
+        .filter_map(|l| l.strip_prefix("coherent_heap."))
+        .filter_map(|l| l.strip_suffix("_present must-pass"))
+        .filter(|h| *h != "driver")
+        .map(str::to_owned)
+        .collect();
+    assert!(!heaps.is_empty(), "the case list declares no coherent heap");
+    heaps
+}
 
-#[test]
-fn clean_log_passes() {
-    let (code, stdout, stderr) = check(
-        "clean.log",
-        &[
-            "--expect-done",
-            "--expect-suite",
-            "heap_list",
-            "--expect-suite",
-            "heap_mmap",
-            "--expect-suite",
-            "coherent_heap_regions",
-        ],
-    );
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_eq!(
-        stdout,
-        "boot: 0.84 s to /init\n\
-heaps: camera default_cma_region display system video@78000000\n\
-bootlog: 20 passed, 0 failed, 2 skipped\n"
-    );
-    assert_eq!(stderr, "");
+/// A file in a fresh temporary directory; removed with it.
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        let dir = std::env::temp_dir().join(format!("bootlog-cli-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Tmp(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn cases_path() -> String {
+    fixture("virt-test.cases").to_str().unwrap().to_owned()
 }
 
 #[test]
-fn clean_log_json() {
-    let path = fixture("clean.log");
+fn real_boot_passes_against_its_case_list() {
+    let cases = cases_path();
+    let (code, stdout, stderr) = check(
+        "virt-test.log",
+        &[
+            "--expect-done",
+            "--expect-suite",
+            "dma_coherent_pool",
+            "--expect-cases",
+            &cases,
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(stderr, "");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with("boot: ") && lines[0].ends_with(" s to /init"),
+        "{stdout}"
+    );
+    let heaps: Vec<&str> = lines[1]
+        .strip_prefix("heaps: ")
+        .unwrap()
+        .split(' ')
+        .collect();
+    assert!(heaps.contains(&"system"), "{stdout}");
+    // Every heap name is a full node name: camera@70000000, never camera.
+    let heaps: Vec<String> = heaps.into_iter().map(case_name).collect();
+    for h in declared_heaps() {
+        assert!(heaps.contains(&h), "{h}: {stdout}");
+    }
+    // Every listed case ran; the one declared skip is kmemleak's.
+    let (passed, failed, skipped) = counts(&stdout);
+    let listed = read("virt-test.cases").lines().count() as u64;
+    assert!(passed >= listed - 1, "{passed} passed, {listed} listed");
+    assert_eq!((failed, skipped), (0, 1), "{stdout}");
+}
+
+#[test]
+fn real_boot_json_has_both_streams_and_the_nested_selftest() {
+    let path = fixture("virt-test.log");
     let out = bootlog(&[
         "check",
         "--format",
@@ -87,143 +187,308 @@ fn clean_log_json() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["passed"], 20);
     assert_eq!(v["failed"], 0);
-    assert_eq!(v["skipped"], 2);
     assert_eq!(v["boot"]["init"], "/init");
-    assert_eq!(v["boot"]["seconds"], 0.843211);
-    assert_eq!(v["heaps"][0], "camera");
     assert_eq!(v["runner_done"], true);
     assert_eq!(v["problems"].as_array().map(Vec::len), Some(0));
     assert_eq!(v["streams"][0]["stream"], "kernel");
     assert_eq!(v["streams"][1]["stream"], "runner");
-    // The result line that a kernel record cut in two is whole again.
-    let alloc = &v["streams"][1]["documents"][0]["tests"][1];
-    assert_eq!(alloc["name"], "heap_alloc");
-    assert_eq!(
-        alloc["subtests"]["tests"][3]["name"],
-        "alloc_all_pool_pages"
-    );
-    // KUnit's parameterised test, two levels down.
-    let params = &v["streams"][0]["documents"][0]["tests"][1]["subtests"]["tests"][0];
-    assert_eq!(params["name"], "alloc_sizes");
-    assert_eq!(params["subtests"]["tests"][3]["name"], "33554432");
+    let kunit = &v["streams"][0]["documents"][0]["tests"][0];
+    assert_eq!(kunit["name"], "dma_coherent_pool");
+    let runner = &v["streams"][1]["documents"][0];
+    let suites = runner["tests"].as_array().unwrap();
+    assert_eq!(runner["plan"]["count"].as_u64(), Some(suites.len() as u64));
+    // The selftest's TAP, nested under the one case its exit code decides.
+    let kselftest = suites
+        .iter()
+        .find(|s| s["name"] == "kselftest_dmabuf_heaps")
+        .expect("kselftest suite");
+    let case = &kselftest["subtests"]["tests"][0];
+    assert_eq!(case["name"], "dmabuf_heap");
+    assert_eq!(case["status"], "pass");
+    let nested = &case["subtests"];
+    assert_eq!(nested["version"], "TAP version 13");
+    let results = nested["tests"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert_eq!(nested["plan"]["count"].as_u64(), Some(results.len() as u64));
+    // 11 results per heap the selftest found.
+    let heaps = v["heaps"].as_array().unwrap().len();
+    assert_eq!(results.len(), 11 * heaps);
 }
 
 #[test]
-fn arm64_oops_fails() {
-    let (code, stdout, _) = check("oops.log", RUN);
-    assert_eq!(code, 1, "{stdout}");
-    assert_eq!(
-        problems(&stdout),
-        vec![
-            "oops.log:152: runner missing result: top-level document (line 151) planned 1..3 but got 2 results; missing 3",
-            "oops.log:161: runner test has no result line: heap_alloc (its output stops)",
-            "oops.log:163: runner missing result: suite heap_alloc planned 1..5 but got 2 results; missing 3-5",
-            "oops.log:167: kernel problem (fault): Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008",
-            "oops.log:180: kernel problem (oops): Internal error: Oops: 0000000096000006 [#1]  SMP",
-            "oops.log:210: kernel problem (panic): Kernel panic - not syncing: Oops: Fatal exception",
-            "oops.log: runner did not finish: no '# runner: done' line (log ends at line 215)",
-        ]
+fn runners_real_ktap_through_bootlog_ktap() {
+    let cases = cases_path();
+    let ktap = fixture("runner.ktap");
+    // The runner's lines only: a kernel record that cut one in two is gone
+    // and the two halves are one line again.
+    let text = read("runner.ktap");
+    let stamped = text.lines().find(|l| {
+        l.match_indices('[').any(|(i, _)| {
+            let rest = l[i + 1..].trim_start();
+            rest.split_once(']').is_some_and(|(t, _)| {
+                t.split_once('.').is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && a.bytes().all(|c| c.is_ascii_digit())
+                        && !b.is_empty()
+                        && b.bytes().all(|c| c.is_ascii_digit())
+                })
+            })
+        })
+    });
+    assert_eq!(stamped, None, "a kernel line in runner.ktap");
+    let out = bootlog(&[
+        "ktap",
+        "--expect-done",
+        "--expect-cases",
+        &cases,
+        ktap.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("heaps: "), "{stdout}");
+    // The same runner results as in the whole log, without KUnit's.
+    let (_, whole, _) = check(
+        "virt-test.log",
+        &["--expect-done", "--expect-cases", &cases],
     );
-    assert_eq!(
-        last_line(&stdout),
-        "bootlog: 15 passed, 4 failed, 1 skipped"
-    );
+    let (kp, kf, ks) = counts(&stdout);
+    let (wp, wf, ws) = counts(&whole);
+    assert!(kp < wp, "{stdout}{whole}");
+    assert_eq!((kf, ks), (wf, ws));
+    // A KTAP file without KTAP is a failure even with nothing expected.
+    let out = bootlog(&["ktap", fixture("empty.log").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("empty.log: no KTAP found\n"));
 }
 
 #[test]
-fn warning_splat_fails_unless_allowed() {
-    let (code, stdout, _) = check("warning.log", RUN);
-    assert_eq!(code, 1, "{stdout}");
-    assert_eq!(
-        problems(&stdout),
-        vec!["warning.log:113: kernel problem (warning): WARNING: kernel/iomem.c:105 at memremap+0x13c/0x1d0, CPU#0: swapper/0/1"]
-    );
-    assert_eq!(
-        last_line(&stdout),
-        "bootlog: 20 passed, 0 failed, 2 skipped"
-    );
-
-    // Accepting the known splat accepts its call trace too; the message
-    // before it is the line the driver is expected to cause.
+fn boot_without_the_module_fails_naming_every_heap() {
+    let cases = cases_path();
     let (code, stdout, _) = check(
-        "warning.log",
+        "virt-test-no-module.log",
         &[
+            "--format",
+            "json",
             "--expect-done",
-            "--allow",
-            "WARNING: kernel/iomem.c:105 at memremap",
-            "--require-line",
-            "memremap attempted on ram",
+            "--expect-cases",
+            &cases,
         ],
     );
-    assert_eq!(code, 0, "{stdout}");
-}
-
-#[test]
-fn missing_result_names_suite_and_numbers() {
-    let (code, stdout, _) = check("missing-result.log", RUN);
     assert_eq!(code, 1, "{stdout}");
-    assert_eq!(
-        problems(&stdout),
-        vec!["missing-result.log:163: runner missing result: suite heap_alloc planned 1..4 but got 3 results; missing 3"]
-    );
-    assert_eq!(
-        last_line(&stdout),
-        "bootlog: 18 passed, 1 failed, 2 skipped"
-    );
-}
-
-#[test]
-fn cut_off_log_is_not_done() {
-    let (code, stdout, _) = check("cut-off.log", RUN);
-    assert_eq!(code, 1, "{stdout}");
-    assert_eq!(
-        problems(&stdout),
-        vec![
-            "cut-off.log:173: runner test has no result line: heap_mmap (its output stops)",
-            "cut-off.log:175: runner missing result: suite heap_mmap planned 1..3 but got 2 results; missing 3",
-            "cut-off.log: runner did not finish: no '# runner: done' line (log ends at line 177)",
-        ]
-    );
-
-    let (code, stdout, _) = check("cut-off.log", &["--expect-done", "--timed-out"]);
-    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let messages: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    for want in ["runner test failed: coherent_module.module_load"]
+        .into_iter()
+        .map(String::from)
+        .chain(["runner test failed: coherent_heap.driver_present".to_string()])
+        .chain(
+            declared_heaps()
+                .iter()
+                .map(|h| format!("runner test failed: coherent_heap.{h}_present")),
+        )
+    {
+        assert!(messages.contains(&want.as_str()), "{want}: {messages:?}");
+    }
+    // The failure says why, in the runner's words.
+    let module_load = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["message"] == "runner test failed: coherent_module.module_load")
+        .unwrap();
     assert!(
-        stdout.contains(
-            "cut-off.log: timeout: QEMU was killed by the time limit (log ends at line 177)\n"
-        ),
+        module_load["context"][0]
+            .as_str()
+            .unwrap()
+            .contains("no coherent_heap module"),
+        "{module_load}"
+    );
+    // The runner reports it itself: no list needed to fail this boot.
+    let (code, stdout, _) = check("virt-test-no-module.log", &["--expect-done"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(counts(&stdout).2, 1, "{stdout}");
+}
+
+#[test]
+fn boot_without_the_overlay_fails_with_the_cases_missing() {
+    let cases = cases_path();
+    let (code, stdout, _) = check(
+        "virt-test-no-overlay.log",
+        &[
+            "--format",
+            "json",
+            "--expect-done",
+            "--expect-cases",
+            &cases,
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let missing: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "expected_case_missing")
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    for h in std::iter::once("driver".to_string()).chain(declared_heaps()) {
+        let want = format!(
+            "runner case missing: coherent_heap.{h}_present (the boot must run it; it must pass)"
+        );
+        assert!(missing.contains(&want.as_str()), "{want}: {missing:?}");
+    }
+}
+
+#[test]
+fn skips_must_be_declared() {
+    let tmp = Tmp::new("skips");
+    let list = read("virt-test.cases");
+    let skip = list
+        .lines()
+        .find(|l| l.contains(" may-skip "))
+        .expect("a declared skip")
+        .to_owned();
+    let (name, reason) = skip.split_once(" may-skip ").unwrap();
+    // Declared to pass instead.
+    let must = tmp.write(
+        "must.cases",
+        &list.replace(&skip, &format!("{name} must-pass")),
+    );
+    let (code, stdout, _) = check("virt-test.log", &["--expect-cases", must.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            ": runner case skipped for a reason the boot did not declare: {name} (# SKIP {reason}; it must pass)\n"
+        )),
+        "{stdout}"
+    );
+    // Another reason.
+    let other = tmp.write(
+        "other.cases",
+        &list.replace(&skip, &format!("{name} may-skip another reason")),
+    );
+    let (code, stdout, _) = check(
+        "virt-test.log",
+        &["--expect-cases", other.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("it may only skip with 'another reason')"),
+        "{stdout}"
+    );
+    // Not listed at all.
+    let unlisted = tmp.write("unlisted.cases", &list.replace(&format!("{skip}\n"), ""));
+    let (code, stdout, _) = check(
+        "virt-test.log",
+        &["--expect-cases", unlisted.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            ": runner case skipped but not declared to: {name} (# SKIP {reason})\n"
+        )),
         "{stdout}"
     );
 }
 
 #[test]
-fn kmemleak_report_fails() {
-    let (code, stdout, _) = check("kmemleak.log", RUN);
+fn cut_off_log_is_incomplete_and_misses_cases() {
+    let tmp = Tmp::new("cut");
+    let log = read("virt-test.log");
+    let at = log
+        .find("# Subtest: coherent_alloc")
+        .expect("coherent_alloc suite");
+    let end = at + log[at..].find('\n').unwrap() + 1;
+    let cut = tmp.write("cut-off.log", &log[..end]);
+    let cases = cases_path();
+    let (code, stdout, _) = check_path(&cut, &["--expect-done", "--expect-cases", &cases]);
     assert_eq!(code, 1, "{stdout}");
-    assert_eq!(
-        problems(&stdout),
-        vec![
-            "kmemleak.log:183: kernel problem (kmemleak): kmemleak: unreferenced object 0xffff000003a1b200 (size 64):",
-            "kmemleak.log:198: kernel problem (kmemleak): kmemleak: 16 new suspected memory leaks (see /sys/kernel/debug/kmemleak)",
-        ]
+    let p = problems(&stdout, "cut-off.log");
+    assert!(
+        p.iter()
+            .any(|l| l
+                .ends_with("runner test has no result line: coherent_alloc (its output stops)")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("runner case missing: coherent_log.")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l
+                .starts_with("runner did not finish: no '# runner: done' line (log ends at line ")),
+        "{p:?}"
+    );
+    let (_, stdout, _) = check_path(&cut, &["--timed-out"]);
+    assert!(
+        stdout.contains("cut-off.log: timeout: QEMU was killed by the time limit"),
+        "{stdout}"
     );
 }
 
 #[test]
-fn kunit_failure_shows_its_diagnostics() {
-    let (code, stdout, _) = check("kunit-fail.log", &["--expect-suite", "coherent_heap_alloc"]);
-    assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains(
-            "kunit-fail.log:149: kernel test failed: coherent_heap_alloc.alloc_too_big\n    \
-# alloc_too_big: EXPECTATION FAILED at drivers/dma-buf/heaps/coherent_heap_test.rs:57\n"
-        ),
-        "{stdout}"
-    );
+fn lost_result_line_is_a_missing_result_and_a_missing_case() {
+    let tmp = Tmp::new("lost");
+    let log = read("virt-test.log");
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("    ok ") && l.trim_end().ends_with(" system_heap_present"))
+        .expect("heap_list.system_heap_present result")
+        .to_owned();
+    let kept: String = log
+        .split_inclusive('\n')
+        .filter(|l| l.trim_end() != line)
+        .collect();
     assert_eq!(
-        last_line(&stdout),
-        "bootlog: 19 passed, 1 failed, 2 skipped"
+        kept.len() + line.len() + 2,
+        log.len(),
+        "one \\r\\n line less"
+    );
+    let lost = tmp.write("lost.log", &kept);
+    let cases = cases_path();
+    let (code, stdout, _) = check_path(&lost, &["--expect-cases", &cases]);
+    assert_eq!(code, 1, "{stdout}");
+    let p = problems(&stdout, "lost.log");
+    let number = line.split_whitespace().nth(1).unwrap();
+    assert!(
+        p.iter().any(
+            |l| l.contains("runner missing result: suite heap_list planned 1..")
+                && l.ends_with(&format!("; missing {number}"))
+        ),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|l| l
+            == "runner case missing: heap_list.system_heap_present (the boot must run it; it must pass)"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn kernel_panic_fails() {
+    let (code, stdout, _) = check(
+        "virt-panic.log",
+        &["--expect-done", "--expect-suite", "dma_coherent_pool"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let p = problems(&stdout, "virt-panic.log");
+    assert!(
+        p.iter().any(|l| l.contains(
+            "kernel problem (panic): Kernel panic - not syncing: VFS: Unable to mount root fs"
+        )),
+        "{p:?}"
+    );
+    assert!(
+        p.last().unwrap().starts_with("runner did not finish"),
+        "{p:?}"
     );
 }
 
@@ -233,10 +498,8 @@ fn garbage_and_empty_input_do_not_panic() {
         let (code, stdout, stderr) = check(name, &["--expect-suite", "heap_list"]);
         assert_eq!(code, 1, "{name}: {stdout}{stderr}");
         assert_eq!(
-            problems(&stdout),
-            vec![format!(
-                "{name}: no KTAP found in either stream (expected suites: heap_list)"
-            )]
+            problems(&stdout, name),
+            vec!["no KTAP found in either stream (expected suites: heap_list)".to_string()]
         );
         assert_eq!(last_line(&stdout), "bootlog: 0 passed, 0 failed, 0 skipped");
         // Nothing expected: nothing wrong.
@@ -247,29 +510,7 @@ fn garbage_and_empty_input_do_not_panic() {
 }
 
 #[test]
-fn ktap_subcommand() {
-    let path = fixture("runner.ktap");
-    let out = bootlog(&[
-        "ktap",
-        "--expect-done",
-        "--expect-suite",
-        "heap_alloc",
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "heaps: camera default_cma_region display system video@78000000\n\
-bootlog: 10 passed, 0 failed, 1 skipped\n"
-    );
-    // A KTAP file without KTAP is a failure even with nothing expected.
-    let out = bootlog(&["ktap", fixture("empty.log").to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("empty.log: no KTAP found\n"));
-}
-
-#[test]
-fn unreadable_input_exits_2_naming_the_file() {
+fn unusable_input_exits_2_naming_the_file() {
     let (code, stdout, stderr) = check("no-such.log", &[]);
     assert_eq!(code, 2);
     assert_eq!(stdout, "");
@@ -282,6 +523,19 @@ fn unreadable_input_exits_2_naming_the_file() {
     let dir = fixture("");
     let out = bootlog(&["check", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+
+    // A case list that is not one: FILE:LINE.
+    let tmp = Tmp::new("list");
+    let bad = tmp.write(
+        "bad.cases",
+        "heap_list.open_system must-pass\nkmemleak.scan_clean\n",
+    );
+    let (code, stdout, stderr) = check("virt-test.log", &["--expect-cases", bad.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.contains("bad.cases:2: not a case list: 'kmemleak.scan_clean': expected"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -309,6 +563,7 @@ fn help_documents_exit_codes() {
     for option in [
         "--expect-suite",
         "--expect-done",
+        "--expect-cases",
         "--allow",
         "--require-line",
         "--forbid-line",
@@ -329,7 +584,7 @@ fn reads_standard_input() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn bootlog");
-    let log = std::fs::read(fixture("clean.log")).expect("fixture");
+    let log = std::fs::read(fixture("virt-test.log")).expect("fixture");
     child
         .stdin
         .take()
@@ -338,7 +593,9 @@ fn reads_standard_input() {
         .expect("write log");
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).ends_with("bootlog: 20 passed, 0 failed, 2 skipped\n")
+    let (_, from_file, _) = check("virt-test.log", &["--expect-done"]);
+    assert_eq!(
+        last_line(&String::from_utf8_lossy(&out.stdout)),
+        last_line(&from_file)
     );
 }

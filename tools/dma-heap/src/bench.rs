@@ -28,7 +28,7 @@ use crate::inventory::HeapKind;
 use crate::prng::XorShift64;
 use crate::size::{format_bytes, format_size};
 use crate::stats::{format_duration, percent, table, Latency};
-use crate::suites::Env;
+use crate::suites::System;
 
 /// A 1920x1080 NV12 frame: a full-size luma plane and a half-size
 /// interleaved chroma plane, 1.5 bytes per pixel.
@@ -216,8 +216,8 @@ pub struct Target {
 
 /// The heaps to measure: system, CMA and coherent heaps of `env` (those in
 /// `only` if it is not empty), with their sizes. Without `only`, a second
-/// name of the default CMA area ([`Env::cma_alias_of`]) is left out.
-pub fn targets(env: &Env, only: &[String]) -> Vec<Target> {
+/// name of the default CMA area ([`System::cma_alias_of`]) is left out.
+pub fn targets(env: &System, only: &[String]) -> Vec<Target> {
     env.heap_names()
         .iter()
         .filter(|h| {
@@ -450,7 +450,7 @@ pub fn report(results: &[HeapBench], cfg: &BenchConfig) -> String {
 
 /// Runs the benchmark on `env`'s heaps and writes the report to `out`,
 /// with one progress line per heap as it goes.
-pub fn run<W: Write>(out: &mut W, env: &Env, cfg: &BenchConfig) -> io::Result<()> {
+pub fn run<W: Write>(out: &mut W, env: &System, cfg: &BenchConfig) -> io::Result<()> {
     // Frames and churn hold many buffers at once on small page sizes.
     let _ = crate::sys::raise_nofile(8192);
     let targets = targets(env, &cfg.heaps);

@@ -52,7 +52,15 @@ fn dt_err(path: impl Into<PathBuf>, msg: impl Into<String>) -> Error {
 /// Builds the [`Region`] of node `node` (full name) from its properties, read from directory
 /// `dir`; a property the kernel could not read either is an error naming its file.
 pub fn parse_region(dir: &Path, node: &str, props: &Properties, cells: Cells) -> Result<Region> {
-    let region = Region::decode(format!("/reserved-memory/{node}"), props, cells);
+    check_region(
+        dir,
+        Region::decode(format!("/reserved-memory/{node}"), props, cells),
+    )
+}
+
+/// `region`, read from node directory `dir` (or a DTB's node standing for it), unless a
+/// property of it could not be decoded: then an error naming that property's file.
+pub fn check_region(dir: &Path, region: Region) -> Result<Region> {
     match region.defects.iter().find_map(|d| match d {
         heap_rules::Error::Property { property, what } => Some((property, what)),
         _ => None,

@@ -6,11 +6,13 @@
 //! and it is not loaded yet, passing the `coherent_heap.*` parameters of
 //! `/proc/cmdline` (see [`dma_heap::module`]).
 //!
-//! PID 1 must never exit (the kernel would panic), so every path ends in
-//! [`finish`]: flush, drain the console, `sync()`, power off (or restart,
-//! with `dmaheap.end=reboot`). A panic prints `# runner: error: ...` from
-//! the panic hook and ends the same way (release builds abort on panic, so
-//! the hook is the last chance).
+//! [`start`] prepares the system and says what to run; `main.rs` runs it
+//! and hands the result to [`end`]. PID 1 must never exit (the kernel
+//! would panic), so [`end`] never returns: flush, drain the console,
+//! `sync()`, power off (or restart, with `dmaheap.end=reboot`). Panics
+//! unwind (the runner catches them per case); the panic hook prints
+//! `# runner: panic: ...` for each, and a panic that escapes the run ends
+//! the boot through [`end`] too.
 //!
 //! Note: before `main` runs, Rust's runtime replaces closed descriptors
 //! 0-2 with `/dev/null` and aborts if it cannot, so the initramfs must
@@ -56,12 +58,24 @@ pub fn should_run_as_init() -> bool {
         .unwrap_or(false)
 }
 
-/// Runs the init and powers off. Never returns.
-pub fn main() -> ! {
+/// What the boot is to run, once [`start`] has prepared the system.
+pub struct Boot {
+    /// `/proc/cmdline`.
+    pub cmdline: Cmdline,
+    /// `dmaheap.run=`.
+    pub mode: RunMode,
+    /// What loading the coherent heap module came to.
+    pub load: LoadOutcome,
+}
+
+/// Mounts the filesystems, points the console at descriptors 0-2, reads
+/// the command line and loads the coherent heap module: with the driver
+/// built as a module, no coherent heap exists until it is loaded, whatever
+/// the mode.
+pub fn start() -> dma_heap::Result<Boot> {
     std::panic::set_hook(Box::new(|info| {
         let msg = info.to_string().replace('\n', " ");
-        last_words(&format!("# runner: error: {msg}\n"));
-        finish(false, false);
+        last_words(&format!("# runner: panic: {msg}\n"));
     }));
 
     let mut warnings = Vec::new();
@@ -77,7 +91,24 @@ pub fn main() -> ! {
         println!("# runner: warning: {w}");
     }
 
-    let ok = match run() {
+    let cmdline = Cmdline::read()?;
+    let _ = END.set(cmdline.end_action()?);
+    let mode = cmdline.run_mode()?;
+    let load = module::load_coherent_heap(&cmdline);
+    if let LoadOutcome::Failed { path, error, .. } = &load {
+        println!("# runner: warning: loading {}: {error}", path.display());
+    }
+    Ok(Boot {
+        cmdline,
+        mode,
+        load,
+    })
+}
+
+/// Prints `# runner: done` (or the error that stopped the run) and powers
+/// off or restarts. Never returns.
+pub fn end(result: Result<bool, String>) -> ! {
+    let ok = match result {
         Ok(ok) => {
             println!("# runner: done");
             ok
@@ -87,24 +118,7 @@ pub fn main() -> ! {
             false
         }
     };
-    finish(ok, true)
-}
-
-fn run() -> dma_heap::Result<bool> {
-    let cmdline = Cmdline::read()?;
-    let _ = END.set(cmdline.end_action()?);
-    let mode = cmdline.run_mode()?;
-    // With the driver built as a module, no coherent heap exists until it
-    // is loaded: load it first, whatever the mode.
-    let load = module::load_coherent_heap(&cmdline);
-    if let LoadOutcome::Failed { path, error, .. } = &load {
-        println!("# runner: warning: loading {}: {error}", path.display());
-    }
-    match mode {
-        RunMode::Test => crate::run_tests(Some(load)),
-        RunMode::Demo => crate::demo(),
-        RunMode::Bench => crate::bench(&dma_heap::bench::BenchConfig::default()),
-    }
+    finish(ok)
 }
 
 /// Whether `dir` is a mount point: it lives on another device than its
@@ -175,10 +189,8 @@ fn last_words(s: &str) {
 
 /// Flushes the console, syncs and powers off or restarts (PID 1); exits
 /// otherwise.
-fn finish(ok: bool, flush_stdout: bool) -> ! {
-    if flush_stdout {
-        let _ = io::stdout().flush();
-    }
+fn finish(ok: bool) -> ! {
+    let _ = io::stdout().flush();
     // Let the UART send what the tty layer still holds before power goes.
     let _ = sys::drain_stdout();
     sys::sync();

@@ -22,9 +22,24 @@
 //!
 //! Every line is flushed as soon as it is written, so output cut off by a
 //! time limit is still usable up to the last complete line.
+//!
+//! A case that runs a program printing TAP of its own (the kernel's
+//! selftests) nests that output one level deeper, right before its own
+//! result line, as the KTAP spec nests a subtest ([`Log::nested`]): the
+//! parser that reads the runner's output judges those results too.
+//!
+//! Each case also says what a boot may see of it besides a pass
+//! ([`Expect`]); [`list`] gives every case with that declaration without
+//! running any (`dma-heap test --list`).
+//!
+//! Cases are isolated with `catch_unwind`: a panicking case fails and the
+//! run goes on. That needs unwinding, so the crate refuses to build with
+//! `panic = "abort"` (see `lib.rs`).
 
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use serde::Serialize;
 
 /// KUnit's indentation for one nesting level.
 pub const INDENT: &str = "    ";
@@ -40,10 +55,12 @@ pub enum Outcome {
     Skip(String),
 }
 
-/// Diagnostic lines a case prints before its result line.
+/// What a case prints before its result line: diagnostics, and the TAP
+/// output of a program it ran, nested one level deeper.
 #[derive(Debug, Default)]
 pub struct Log {
     lines: Vec<String>,
+    nested: Vec<String>,
 }
 
 impl Log {
@@ -51,6 +68,25 @@ impl Log {
     pub fn note(&mut self, text: impl Into<String>) {
         self.lines.push(text.into());
     }
+
+    /// Adds lines printed as they are, one level deeper than the case's
+    /// result line, after its diagnostics: the case's subtest document
+    /// (a selftest's own TAP output). Each line is kept to one line.
+    pub fn nested(&mut self, lines: impl IntoIterator<Item = String>) {
+        self.nested.extend(lines.into_iter().map(|l| one_line(&l)));
+    }
+}
+
+/// What a boot may see of a case besides a pass: the declaration the
+/// result is judged against (`dma-heap test --list`, `bootlog
+/// --expect-cases`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "expect", content = "reason", rename_all = "kebab-case")]
+pub enum Expect {
+    /// It must run and pass.
+    MustPass,
+    /// It may skip, with exactly this reason; else it must pass.
+    MaySkip(String),
 }
 
 /// The body of a test case.
@@ -60,34 +96,49 @@ pub type CaseFn<C> = Box<dyn FnOnce(&C, &mut Log) -> Outcome>;
 pub struct Case<C> {
     /// The name as printed (see [`test_name`]).
     pub name: String,
+    /// What a boot may see of it besides a pass.
+    pub expect: Expect,
+    /// Reasons the results nested under it ([`Log::nested`]) may skip for;
+    /// any other nested skip is unexpected.
+    pub nested_may_skip: Vec<String>,
     run: CaseFn<C>,
 }
 
 impl<C> Case<C> {
-    /// A case running `f`. `name` is normalised with [`test_name`].
+    /// A case running `f` that must pass. `name` is normalised with
+    /// [`test_name`].
     pub fn new(
         name: impl AsRef<str>,
         f: impl FnOnce(&C, &mut Log) -> Outcome + 'static,
     ) -> Case<C> {
         Case {
             name: test_name(name.as_ref()),
+            expect: Expect::MustPass,
+            nested_may_skip: Vec::new(),
             run: Box::new(f),
         }
     }
 
-    /// A case that is skipped with `reason` without running anything.
-    pub fn skip(name: impl AsRef<str>, reason: impl Into<String>) -> Case<C> {
-        let reason = reason.into();
-        Case::new(name, move |_, _| Outcome::Skip(reason))
+    /// This case, declared to skip with `reason` if `declared` (it still
+    /// runs: the skip must come from the case itself, with that reason).
+    pub fn may_skip_if(self, declared: bool, reason: impl Into<String>) -> Case<C> {
+        if declared {
+            Case {
+                expect: Expect::MaySkip(reason.into()),
+                ..self
+            }
+        } else {
+            self
+        }
     }
 
-    /// This case with its body replaced by a skip with `reason`.
-    pub fn skipped(self, reason: &str) -> Case<C> {
-        let reason = reason.to_owned();
-        Case {
-            name: self.name,
-            run: Box::new(move |_, _| Outcome::Skip(reason)),
+    /// This case, with its nested results declared to skip with `reason`
+    /// if `declared`.
+    pub fn nested_may_skip_if(mut self, declared: bool, reason: impl Into<String>) -> Case<C> {
+        if declared {
+            self.nested_may_skip.push(reason.into());
         }
+        self
     }
 }
 
@@ -95,7 +146,63 @@ impl<C> std::fmt::Debug for Case<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Case")
             .field("name", &self.name)
+            .field("expect", &self.expect)
             .finish_non_exhaustive()
+    }
+}
+
+/// One case of [`list`]: where it is and what a boot may see of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    /// `SUITE.CASE`, as KTAP parsers name it; `SUITE.CASE.*` stands for
+    /// every result nested under the case.
+    pub name: String,
+    /// The declaration.
+    #[serde(flatten)]
+    pub expect: Expect,
+}
+
+impl Listed {
+    /// The line of `dma-heap test --list`: `NAME must-pass` or
+    /// `NAME may-skip REASON`.
+    pub fn line(&self) -> String {
+        match &self.expect {
+            Expect::MustPass => format!("{} must-pass", self.name),
+            Expect::MaySkip(r) => format!("{} may-skip {}", self.name, one_line(r)),
+        }
+    }
+}
+
+/// Every case of `suites` for `ctx` with its declaration, without running
+/// any: the cases as [`run`] would list them.
+pub fn list<C>(suites: &[Suite<C>], ctx: &C) -> Vec<Listed> {
+    let mut out = Vec::new();
+    for suite in suites {
+        for case in list_cases(suite, ctx) {
+            let name = format!("{}.{}", suite.name, case.name);
+            for r in &case.nested_may_skip {
+                out.push(Listed {
+                    name: format!("{name}.*"),
+                    expect: Expect::MaySkip(r.clone()),
+                });
+            }
+            out.push(Listed {
+                name,
+                expect: case.expect,
+            });
+        }
+    }
+    out
+}
+
+/// The cases of `suite`; a panic while listing becomes one failing case.
+fn list_cases<C>(suite: &Suite<C>, ctx: &C) -> Vec<Case<C>> {
+    match catch_unwind(AssertUnwindSafe(|| (suite.cases)(ctx))) {
+        Ok(c) => c,
+        Err(p) => {
+            let msg = format!("listing test cases panicked: {}", panic_text(&p));
+            vec![Case::new("list_cases", move |_, _| Outcome::Fail(msg))]
+        }
     }
 }
 
@@ -246,14 +353,7 @@ fn run_suite<C, W: Write>(
     suite: &Suite<C>,
     ctx: &C,
 ) -> io::Result<Totals> {
-    // Listing the cases may itself panic (in debug builds this is caught).
-    let cases = match catch_unwind(AssertUnwindSafe(|| (suite.cases)(ctx))) {
-        Ok(c) => c,
-        Err(p) => {
-            let msg = format!("listing test cases panicked: {}", panic_text(&p));
-            vec![Case::new("list_cases", move |_, _| Outcome::Fail(msg))]
-        }
-    };
+    let cases = list_cases(suite, ctx);
     out.line(1, "KTAP version 1")?;
     out.line(1, &format!("# Subtest: {}", suite.name))?;
     out.line(1, &format!("1..{}", cases.len()))?;
@@ -275,6 +375,9 @@ fn run_suite<C, W: Write>(
             for l in msg.lines() {
                 out.diag(1, &format!("{name}: {l}"))?;
             }
+        }
+        for l in &log.nested {
+            out.line(2, l)?;
         }
         if let Outcome::Skip(r) = &outcome {
             if !skip_reasons.contains(r) {
@@ -346,14 +449,17 @@ mod tests {
                 log.note("trying\nhard");
                 Outcome::Fail("expected EINVAL\ngot ENOMEM".into())
             }),
-            Case::skip("case_three", "needs\nhardware"),
+            Case::new("case_three", |_: &Ctx, _: &mut Log| {
+                Outcome::Skip("needs\nhardware".into())
+            }),
         ]
     }
 
     fn suite_b(_: &Ctx) -> Vec<Case<Ctx>> {
+        let skip = |_: &Ctx, _: &mut Log| Outcome::Skip("driver not present".into());
         vec![
-            Case::new("only", |_: &Ctx, _: &mut Log| Outcome::Pass).skipped("driver not present"),
-            Case::skip("other", "driver not present"),
+            Case::new("only", skip).may_skip_if(true, "driver not present"),
+            Case::new("other", skip).may_skip_if(false, "never declared"),
         ]
     }
 
@@ -434,6 +540,80 @@ ok 4 suite_empty # SKIP
                 fail: 1,
                 skip: 3
             }
+        );
+    }
+
+    #[test]
+    fn lists_cases_with_their_declarations_without_running_them() {
+        fn suite(_: &Ctx) -> Vec<Case<Ctx>> {
+            vec![
+                Case::new("runs", |_: &Ctx, _: &mut Log| panic!("listing ran a case")),
+                Case::new("selftest", |_: &Ctx, _: &mut Log| Outcome::Pass)
+                    .may_skip_if(true, "not in\nthe image")
+                    .nested_may_skip_if(true, "Could not open vgem -1")
+                    .nested_may_skip_if(false, "not declared"),
+            ]
+        }
+        fn broken(_: &Ctx) -> Vec<Case<Ctx>> {
+            panic!("cannot list")
+        }
+        let suites = [
+            Suite {
+                name: "s",
+                cases: suite,
+            },
+            Suite {
+                name: "broken",
+                cases: broken,
+            },
+        ];
+        let listed = list(&suites, &Ctx { value: 0 });
+        let lines: Vec<String> = listed.iter().map(Listed::line).collect();
+        assert_eq!(
+            lines,
+            [
+                "s.runs must-pass",
+                "s.selftest.* may-skip Could not open vgem -1",
+                "s.selftest may-skip not in; the image",
+                "broken.list_cases must-pass",
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(&listed[1]).unwrap(),
+            serde_json::json!({"name": "s.selftest.*", "expect": "may-skip", "reason": "Could not open vgem -1"})
+        );
+        assert_eq!(
+            serde_json::to_value(&listed[0]).unwrap(),
+            serde_json::json!({"name": "s.runs", "expect": "must-pass"})
+        );
+    }
+
+    #[test]
+    fn nested_output_goes_one_level_deeper_before_the_result() {
+        fn suite(_: &Ctx) -> Vec<Case<Ctx>> {
+            vec![Case::new("prog", |_: &Ctx, log: &mut Log| {
+                log.note("ran for 0.1 s");
+                log.nested(["TAP version 13", "1..1", "ok 1 a\rb"].map(String::from));
+                Outcome::Fail("exit=1".into())
+            })]
+        }
+        let mut w = Writer::new(Vec::new());
+        run(
+            &mut w,
+            &[],
+            &[Suite {
+                name: "s",
+                cases: suite,
+            }],
+            &Ctx { value: 0 },
+        )
+        .unwrap();
+        let text = String::from_utf8(w.into_inner()).unwrap();
+        assert!(
+            text.contains(
+                "    # prog: ran for 0.1 s\n    # prog: exit=1\n        TAP version 13\n        1..1\n        ok 1 a; b\n    not ok 1 prog\n"
+            ),
+            "{text}"
         );
     }
 

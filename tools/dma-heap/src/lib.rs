@@ -10,6 +10,12 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+// The test runner isolates its cases with `catch_unwind` (see [`ktap`]):
+// with `panic = "abort"` a panicking case would end the whole run, so the
+// release profile unwinds too (tools/Cargo.toml).
+#[cfg(panic = "abort")]
+compile_error!("dma-heap needs panic = \"unwind\": the test runner catches a panicking case");
+
 pub mod bench;
 pub mod cmdline;
 pub mod debugfs;
@@ -25,6 +31,7 @@ pub mod size;
 pub mod stats;
 pub mod suites;
 pub mod sys;
+pub mod system;
 pub mod v4l2;
 
 pub use dt::Region;

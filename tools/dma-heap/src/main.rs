@@ -7,18 +7,20 @@ mod init;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use dma_heap::bench::BenchConfig;
-use dma_heap::cmdline::Cmdline;
-use dma_heap::dt;
+use dma_heap::cmdline::{Cmdline, RunMode};
 use dma_heap::heap::{write_and_verify, Fill, Heap, DEFAULT_FD_FLAGS};
 use dma_heap::inventory::{dt_flags, HeapKind, Inventory};
 use dma_heap::ktap;
 use dma_heap::module::LoadOutcome;
 use dma_heap::size::{format_size, parse_size};
-use dma_heap::suites::{self, Env};
+use dma_heap::suites::{self, stress};
+use dma_heap::system::{Kernel, System};
 use dma_heap::{Error, Result};
 
 const EXIT_CODES: &str = "\
@@ -39,17 +41,31 @@ runs the mode chosen by dmaheap.run= (`test`, the default, `demo` or `bench`), p
 overlay added.";
 
 const TEST_HELP: &str = "\
-Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:
+Runs the test suites and prints KTAP version 1 in KUnit's shape.
+
+With --list, runs nothing and prints every case the run consists of, one a line: \
+`SUITE.CASE must-pass`, or `SUITE.CASE may-skip REASON` for a case that may skip with \
+exactly that reason (`SUITE.CASE.* may-skip REASON`: the results nested under the case). \
+No case is listed that a static fact already makes skip (a size beyond a pool), and a case \
+may skip only where what the kernel was \
+built with, its command line or the device tree says so: `module_load` with the driver \
+built in, `scan_clean` without kmemleak, the selftest's import test without vgem. The \
+running system is described unless --dtb FILE is given: then the boot of that flattened \
+device tree, with the kernel of --kernel-config FILE and the command line of --cmdline, \
+as the build host sees it (`scripts/boot` passes the list to `bootlog check --expect-cases`).
+
+Suites:
   heap_list           /dev/dma_heap is there, every heap opens
   system_heap         allocations, zero-fill, mmap, sync and the ioctl's error cases
   cma_heap            the same for every CMA heap; every reusable node has its heap
   reserved_memory_dt  the nodes named by dmaheap.regions= parse
   coherent_module     module_load (SKIP when built in); module_unload_refused:
                       delete_module(O_NONBLOCK) fails while the heaps pin the module
-  coherent_heap       exactly the expected heaps exist (the regions that opt in with
+  coherent_heap       the driver is there when the device tree gives it regions; exactly
+                      the expected heaps exist (the regions that opt in with
                       linux,dma-heap, by the driver's rules, each named after its full
                       node name: camera@70000000), the per-heap cases, len > region ->
-                      ENOMEM, and every node not exported has no heap
+                      ENOMEM, and no heap (debugfs region) is backed by a node not exported
   coherent_debugfs    /sys/kernel/debug/coherent_heap: one file per heap, region/base/size
                       match the device tree, buffers, in_use, peak, allocations and
                       failures track allocations and frees, a mapping keeps its buffer
@@ -62,12 +78,13 @@ Runs the test suites and prints KTAP version 1 in KUnit's shape. Suites:
                       freeing random sizes (4 KiB-4 MiB) on the largest coherent heap;
                       ENOMEM is expected and handled, anything else fails
   kselftest_dmabuf_heaps
-                      the kernel's own selftest /usr/lib/kselftests/dmabuf-heap on every
-                      heap, coherent ones included (each needs 33 MiB free: it keeps its
-                      first 1 MiB buffer while it allocates 32 x 1 MiB): each of its
-                      results is a case (dmabuf_heap_HEAP_...), with its `# ` lines;
-                      results_match_plan: as many results as its plan; exit_status: PASS
-                      or XFAIL, not killed, done within 120 s. SKIP if not in the image
+                      dmabuf_heap: the kernel's own selftest /usr/lib/kselftests/dmabuf-heap
+                      on every heap, coherent ones included (each needs 33 MiB free: it
+                      keeps its first 1 MiB buffer while it allocates 32 x 1 MiB), run as
+                      kselftest/runner.sh runs a test: its TAP nested under one result
+                      that its exit code decides (0 passes, 4 skips, anything else, a
+                      signal or 120 s fails); the KTAP parser judges the nested results.
+                      SKIP if not in the image
   coherent_log        the kernel log has exactly the driver's expected line for every
                       node it exports or refuses, no other driver line, no kernel splat
                       (the list bootlog checks consoles with: WARNING:, BUG:, Oops, ...)
@@ -131,9 +148,22 @@ enum Command {
     /// Run the dma-buf heap test suites and print KTAP
     #[command(after_help = EXIT_CODES, long_about = TEST_HELP)]
     Test {
-        /// Output format
-        #[arg(long, value_enum, default_value_t = TestFormat::Ktap)]
-        format: TestFormat,
+        /// Print the cases and what a boot may see of each instead of running them
+        #[arg(long)]
+        list: bool,
+        /// Output format: `ktap` for a run; `text` (one case a line) or `json` for --list
+        #[arg(long, value_enum)]
+        format: Option<TestFormat>,
+        /// With --list: the boot of this flattened device tree, not the running system
+        #[arg(long, value_name = "FILE", requires_all = ["list", "kernel_config"])]
+        dtb: Option<PathBuf>,
+        /// With --list: the kernel configuration (.config) of the kernel that boots
+        /// (default: what the running system shows)
+        #[arg(long, value_name = "FILE", requires = "list")]
+        kernel_config: Option<PathBuf>,
+        /// With --dtb: the kernel command line of the boot (dmaheap.regions=, kmemleak=, cma=)
+        #[arg(long, value_name = "TEXT", requires = "dtb")]
+        cmdline: Option<String>,
     },
     /// Benchmark the heaps: latency, frames that fit, fragmentation
     #[command(after_help = EXIT_CODES, long_about = BENCH_HELP)]
@@ -151,6 +181,15 @@ enum Command {
         #[arg(long = "heap", value_name = "NAME")]
         heaps: Vec<String>,
     },
+    /// One child of the parallel_stress case (started by the runner itself)
+    #[command(name = stress::CHILD_COMMAND, hide = true)]
+    StressChild {
+        heap: String,
+        index: usize,
+        page: u64,
+        /// The child's configuration, as the runner encodes it
+        config: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,8 +202,12 @@ enum ListFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TestFormat {
-    /// KTAP version 1, as KUnit prints it
+    /// KTAP version 1, as KUnit prints it (a run)
     Ktap,
+    /// One case a line: `SUITE.CASE must-pass` or `SUITE.CASE may-skip REASON` (--list)
+    Text,
+    /// A JSON array, one object per case (--list)
+    Json,
 }
 
 /// Value parser for SIZE. Returns just the reason: clap already says
@@ -190,25 +233,64 @@ fn parse_byte(s: &str) -> std::result::Result<u8, String> {
 
 fn main() -> ExitCode {
     if init::should_run_as_init() {
-        init::main();
+        let result = init::start().map_err(|e| e.to_string()).and_then(|boot| {
+            // A panic that escapes the run must still end the boot (PID 1
+            // must not exit); panics in a case are caught by the runner.
+            std::panic::catch_unwind(|| run_mode(boot.mode, &boot.cmdline, boot.load))
+                .unwrap_or_else(|_| Err("the runner panicked".into()))
+        });
+        init::end(result);
     }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List { format } => cmd_list(format),
         Command::Alloc { heap, size, fill } => cmd_alloc(&heap, size, fill).map(|()| true),
-        Command::Test { format } => cmd_test(format),
+        Command::Test {
+            list,
+            format,
+            dtb,
+            kernel_config,
+            cmdline,
+        } => match (list, format) {
+            (false, None | Some(TestFormat::Ktap)) => run_tests(&probe(None)),
+            (false, Some(f)) => usage(&format!(
+                "--format {f:?} lists the cases: it needs --list",
+                f = f
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default()
+            )),
+            (true, Some(TestFormat::Ktap)) => {
+                usage("--list prints the cases as text or json, not ktap")
+            }
+            (true, f) => cmd_list_cases(
+                f.unwrap_or(TestFormat::Text),
+                dtb.as_deref(),
+                kernel_config.as_deref(),
+                cmdline.as_deref(),
+            ),
+        },
         Command::Bench {
             iterations,
             churn_steps,
             seed,
             heaps,
-        } => bench(&BenchConfig {
-            iterations: iterations as usize,
-            churn_steps: churn_steps as usize,
-            seed,
-            heaps,
-            ..BenchConfig::default()
-        }),
+        } => bench(
+            &probe(None),
+            &BenchConfig {
+                iterations: iterations as usize,
+                churn_steps: churn_steps as usize,
+                seed,
+                heaps,
+                ..BenchConfig::default()
+            },
+        ),
+        Command::StressChild {
+            heap,
+            index,
+            page,
+            config,
+        } => return stress_child(&heap, index, page, &config),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -226,42 +308,121 @@ fn main() -> ExitCode {
     }
 }
 
+/// A usage error clap cannot see: the message, exit status 2.
+fn usage(msg: &str) -> ! {
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, msg)
+        .exit()
+}
+
+/// The running system, with its command line (none outside a Linux
+/// system: no overlay nodes, no parameters).
+fn probe(load: Option<LoadOutcome>) -> System {
+    let cmdline = Cmdline::read().unwrap_or_default();
+    System::probe(&cmdline, load, None)
+}
+
+/// What the test image's init runs (`dmaheap.run=`).
+fn run_mode(
+    mode: RunMode,
+    cmdline: &Cmdline,
+    load: LoadOutcome,
+) -> std::result::Result<bool, String> {
+    let system = System::probe(cmdline, Some(load), None);
+    match mode {
+        RunMode::Test => run_tests(&system),
+        RunMode::Demo => demo(&system),
+        RunMode::Bench => bench(&system, &BenchConfig::default()),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// `dma-heap stress-child`: one child of `parallel_stress`; prints its
+/// report line; exit status 1 if it failed.
+fn stress_child(heap: &str, index: usize, page: u64, config: &str) -> ExitCode {
+    let cfg = match stress::StressConfig::decode(config) {
+        Ok(c) => c,
+        Err(e) => usage(&format!("{}: {e}", stress::CHILD_COMMAND)),
+    };
+    let report = stress::child_main(heap, &cfg, index, page);
+    let mut out = io::stdout().lock();
+    let written = out
+        .write_all(report.encode().as_bytes())
+        .and_then(|()| out.flush());
+    if written.is_err() || report.error.is_some() {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn stdout_err(e: io::Error) -> Error {
     Error::io("write", "<stdout>", e)
 }
 
-/// Heaps and regions, for `list` and the demo.
-struct Listing {
-    heaps: Vec<String>,
-    inventory: Inventory,
-}
-
-fn gather() -> Result<Listing> {
-    let heaps = Heap::list()?;
-    let regions = match dt::read_system() {
-        Ok(Some(rm)) => rm.regions,
-        Ok(None) => Vec::new(),
+/// The running system's heaps; says why not when `/dev/dma_heap` cannot be
+/// read, and warns when the device tree cannot.
+fn heaps_of(system: &System) -> Option<&[String]> {
+    if let Err(e) = &system.reserved {
+        eprintln!("warning: {e}");
+    }
+    match &system.heaps {
+        Ok(h) => Some(h),
         Err(e) => {
-            eprintln!("warning: {e}");
-            Vec::new()
+            eprintln!("error: {e}");
+            None
         }
-    };
-    Ok(Listing {
-        heaps,
-        inventory: Inventory::new(regions),
-    })
+    }
 }
 
 fn cmd_list(format: ListFormat) -> Result<bool> {
-    let l = gather()?;
+    let system = probe(None);
+    let Some(heaps) = heaps_of(&system) else {
+        return Ok(false);
+    };
     let text = match format {
-        ListFormat::Human => list_table(&l.heaps, &l.inventory),
+        ListFormat::Human => list_table(heaps, &system.inventory),
         ListFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&list_json(&l.heaps, &l.inventory))
+            let mut s = serde_json::to_string_pretty(&list_json(heaps, &system.inventory))
                 .expect("serialising plain data cannot fail");
             s.push('\n');
             s
         }
+    };
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(stdout_err)?;
+    Ok(true)
+}
+
+/// `dma-heap test --list`: the running system's cases, or with `dtb` the
+/// cases of that boot (kernel configuration `config`, command line
+/// `cmdline`).
+fn cmd_list_cases(
+    format: TestFormat,
+    dtb: Option<&Path>,
+    config: Option<&Path>,
+    cmdline: Option<&str>,
+) -> Result<bool> {
+    let kernel = config.map(Kernel::read_config).transpose()?;
+    let system = match (dtb, kernel) {
+        (Some(path), Some(kernel)) => {
+            let blob = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+            let cmdline = Cmdline::parse(cmdline.unwrap_or(""));
+            System::describe(path, &blob, &cmdline, kernel)?
+        }
+        (_, kernel) => System::probe(&Cmdline::read().unwrap_or_default(), None, kernel),
+    };
+    let listed = suites::list_all(&system);
+    let text = match format {
+        TestFormat::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&listed).expect("serialising plain data cannot fail");
+            s.push('\n');
+            s
+        }
+        _ => listed.iter().map(|c| c.line() + "\n").collect(),
     };
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -385,43 +546,32 @@ fn cmd_alloc(heap: &str, size: u64, fill: Option<u8>) -> Result<()> {
         .map_err(stdout_err)
 }
 
-/// Runs the suites; `Ok(false)` if a case failed. `load` is what init did
-/// to load the coherent heap module (`None` when not run as init).
-fn run_tests(load: Option<LoadOutcome>) -> Result<bool> {
-    // Outside the test image /proc/cmdline has no dmaheap.regions=; that
-    // only means no overlay nodes to check.
-    let cmdline = Cmdline::read().unwrap_or_default();
-    let env = Env::from_system(&cmdline, load);
+/// Runs the suites; `Ok(false)` if a case failed.
+fn run_tests(system: &System) -> Result<bool> {
     let mut w = ktap::Writer::new(io::stdout().lock());
-    let totals = suites::run_all(&mut w, &env).map_err(stdout_err)?;
+    let totals = suites::run_all(&mut w, system).map_err(stdout_err)?;
     Ok(totals.fail == 0)
-}
-
-fn cmd_test(format: TestFormat) -> Result<bool> {
-    match format {
-        TestFormat::Ktap => run_tests(None),
-    }
 }
 
 /// `dma-heap bench` and `dmaheap.run=bench`: figures only, so `Ok(true)`
 /// unless the report cannot be written.
-fn bench(cfg: &BenchConfig) -> Result<bool> {
-    let cmdline = Cmdline::read().unwrap_or_default();
-    let env = Env::from_system(&cmdline, None);
+fn bench(system: &System, cfg: &BenchConfig) -> Result<bool> {
     let mut out = io::stdout().lock();
-    dma_heap::bench::run(&mut out, &env, cfg).map_err(stdout_err)?;
+    dma_heap::bench::run(&mut out, system, cfg).map_err(stdout_err)?;
     Ok(true)
 }
 
 /// `dmaheap.run=demo`: the table, then 1 MiB from every heap.
-fn demo() -> Result<bool> {
-    let l = gather()?;
+fn demo(system: &System) -> Result<bool> {
+    let Some(heaps) = heaps_of(system) else {
+        return Ok(false);
+    };
     let mut out = io::stdout().lock();
-    out.write_all(list_table(&l.heaps, &l.inventory).as_bytes())
+    out.write_all(list_table(heaps, &system.inventory).as_bytes())
         .and_then(|()| out.flush())
         .map_err(stdout_err)?;
     let mut ok = true;
-    for h in &l.heaps {
+    for h in heaps {
         let line = alloc_demo(h, 1 << 20, None).unwrap_or_else(|e| {
             ok = false;
             format!("error: {e}")
@@ -436,7 +586,6 @@ fn demo() -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
     use dma_heap::dt::{parse_region, Cells, Properties};
 
     const CELLS: Cells = Cells {
@@ -448,6 +597,62 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn stress_child_takes_what_the_runner_passes() {
+        let cfg = stress::StressConfig::default();
+        let cli = Cli::try_parse_from([
+            "dma-heap",
+            stress::CHILD_COMMAND,
+            "camera",
+            "3",
+            "4096",
+            &cfg.encode(),
+        ])
+        .unwrap();
+        match cli.command {
+            Command::StressChild {
+                heap,
+                index,
+                page,
+                config,
+            } => {
+                assert_eq!((heap.as_str(), index, page), ("camera", 3, 4096));
+                assert_eq!(config, cfg.encode());
+            }
+            c => panic!("{c:?}"),
+        }
+        // Hidden from the help.
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains(stress::CHILD_COMMAND), "{help}");
+    }
+
+    #[test]
+    fn list_options_need_list() {
+        for args in [
+            &["dma-heap", "test", "--dtb", "x.dtb"][..],
+            &["dma-heap", "test", "--list", "--dtb", "x.dtb"],
+            &["dma-heap", "test", "--kernel-config", "k"],
+            &["dma-heap", "test", "--list", "--cmdline", "quiet"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+        }
+        assert!(Cli::try_parse_from([
+            "dma-heap",
+            "test",
+            "--list",
+            "--dtb",
+            "x.dtb",
+            "--kernel-config",
+            "k",
+            "--cmdline",
+            "dmaheap.regions=a@1",
+            "--format",
+            "json"
+        ])
+        .is_ok());
     }
 
     #[test]

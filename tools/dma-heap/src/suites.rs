@@ -1,11 +1,17 @@
 //! The in-image test suites run by `dma-heap test`.
 //!
 //! Adding a suite is one function returning its cases plus one entry in
-//! [`SUITES`]. Case bodies run only when the suite runs; listing cases must
-//! be cheap and must not allocate buffers. Listing happens when the suite
-//! starts, right before its plan line, which `kselftest_dmabuf_heaps` uses:
-//! its cases are the results of the mainline selftest, so listing them runs
-//! it (see [`kselftest`]).
+//! [`SUITES`]. Case bodies run only when the suite runs; listing cases
+//! depends on the [`System`] alone (never on the files of the system the
+//! listing runs on) and must not allocate buffers, so that `dma-heap test
+//! --list --dtb` on the build host names exactly the cases the boot runs.
+//!
+//! No case is listed that a static fact already makes skip (a size beyond
+//! a pool is not a case, nor the system heap's OOM). A case that may
+//! skip at run time says so, with the one reason, when the boot's inputs
+//! (kernel configuration, command line, device tree) predict it
+//! ([`Case::may_skip_if`]): `module_load` with the driver built in,
+//! `scan_clean` without kmemleak.
 
 mod coherent_cases;
 pub mod kmemleak;
@@ -13,48 +19,35 @@ pub mod kselftest;
 pub mod stress;
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use heap_rules::mainline::{DEFAULT_CMA_AREA, DEFAULT_CMA_REGION, SYSTEM};
+use heap_rules::mainline::SYSTEM;
+use heap_rules::{Classification, Owner, Verdict};
 
-use crate::cmdline::Cmdline;
-use crate::dt::{self, ReservedMemory};
+use crate::debugfs::HeapStats;
+use crate::dt;
 use crate::error::{errno_name, Error, Result};
 use crate::heap::{
     first_nonzero, write_and_verify, Access, AllocationData, DmaBuf, Fill, Heap, Phase,
     DEFAULT_FD_FLAGS,
 };
-use crate::inventory::{HeapKind, Inventory};
-use crate::ktap::{self, Case, Log, Outcome, Suite, Totals};
-use crate::module::{self, LoadOutcome};
+use crate::inventory::HeapKind;
+use crate::ktap::{self, Case, Listed, Log, Outcome, Suite, Totals};
 use crate::size::{format_size, size_tag};
 use crate::sys;
+pub use crate::system::System;
+use crate::system::COHERENT_MODULE;
 
-/// `/sys/module/coherent_heap`: present when the coherent heap driver is
-/// loaded as a module (built in, it only appears if the driver has
-/// parameters visible in sysfs, which Rust module parameters are not).
-pub const COHERENT_MODULE: &str = "/sys/module/coherent_heap";
+/// Skip reason of `cma_heap_present` on a kernel without CMA.
+pub const NO_CMA: &str = "no CMA area (CmaTotal is 0)";
 
-/// Reason printed for every coherent heap case while the driver is absent.
-pub const NO_COHERENT_DRIVER: &str = "coherent heap driver not present";
-
-/// Every case skipped when the driver is absent.
-fn gate(env: &Env, cases: Vec<Case<Env>>) -> Vec<Case<Env>> {
-    if env.coherent_present() {
-        cases
-    } else {
-        cases
-            .into_iter()
-            .map(|c| c.skipped(NO_COHERENT_DRIVER))
-            .collect()
-    }
-}
+/// Skip reason of `reserved_memory_parses` for a tree without the node.
+pub const NO_RESERVED_MEMORY: &str = "the device tree has no /reserved-memory";
 
 /// The suites, in run order: `kselftest_dmabuf_heaps` after the suites of
 /// our own, `coherent_log` after everything that allocates (it also
 /// catches what they provoked), `kmemleak` last of all.
-pub const SUITES: &[Suite<Env>] = &[
+pub const SUITES: &[Suite<System>] = &[
     Suite {
         name: "heap_list",
         cases: heap_list,
@@ -108,205 +101,52 @@ pub const SUITES: &[Suite<Env>] = &[
 /// Buffer sizes every heap is exercised with.
 pub const SIZES: [u64; 3] = [4 << 10, 1 << 20, 8 << 20];
 
-/// What the suites know about the system they run on, gathered once.
-#[derive(Debug)]
-pub struct Env {
-    /// Names in `/dev/dma_heap`, or why they could not be read.
-    pub heaps: std::result::Result<Vec<String>, String>,
-    /// `/reserved-memory`, `None` if the device tree has none.
-    pub reserved: std::result::Result<Option<ReservedMemory>, String>,
-    /// Regions and the coherent heaps expected from them.
-    pub inventory: Inventory,
-    /// `dmaheap.regions=`: nodes the test overlay added.
-    pub requested_nodes: Vec<String>,
-    /// The coherent heap driver is there: `/sys/module/coherent_heap` (a
-    /// loaded module) or its debugfs directory (built in or loaded) exists.
-    pub coherent_module: bool,
-    /// The driver as a loadable module.
-    pub module: ModuleInfo,
-    /// The driver's debugfs directory (`/sys/kernel/debug/coherent_heap`).
-    pub coherent_debugfs: PathBuf,
-    /// MMU page size.
-    pub page_size: u64,
-    /// `MemTotal` from `/proc/meminfo`, in bytes.
-    pub mem_total: Option<u64>,
-    /// `CmaTotal` from `/proc/meminfo`, in bytes.
-    pub cma_total: Option<u64>,
-    /// Directory of CMA debugfs entries (`/sys/kernel/debug/cma`).
-    pub cma_debugfs: &'static str,
-    /// The mainline dma-buf heap selftest ([`kselftest::DMABUF_HEAP_SELFTEST`]).
-    pub kselftest: PathBuf,
-    /// Its time limit.
-    pub kselftest_timeout: Duration,
-    /// kmemleak's debugfs file ([`kmemleak::KMEMLEAK`]).
-    pub kmemleak: PathBuf,
-    /// How long to wait before the kmemleak scans ([`kmemleak::MIN_AGE`]).
-    pub kmemleak_wait: Duration,
-    /// `kmemleak=` from the command line.
-    pub kmemleak_param: Option<String>,
-}
-
-/// The coherent heap driver as a module.
-#[derive(Debug, Clone, Default)]
-pub struct ModuleInfo {
-    /// Its file for the running kernel, when the image has one.
-    pub file: Option<PathBuf>,
-    /// What init did to load it (`None`: not started as init).
-    pub load: Option<LoadOutcome>,
-}
-
-impl Env {
-    /// Looks at the running system. `load` is what init did to load the
-    /// coherent heap module, if it ran.
-    pub fn from_system(cmdline: &Cmdline, load: Option<LoadOutcome>) -> Env {
-        let heaps = Heap::list().map_err(|e| e.to_string());
-        let reserved = dt::read_system().map_err(|e| e.to_string());
-        let regions = match &reserved {
-            Ok(Some(rm)) => rm.regions.clone(),
-            _ => Vec::new(),
-        };
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let coherent_debugfs = PathBuf::from(crate::debugfs::COHERENT_DEBUGFS);
-        Env {
-            heaps,
-            reserved,
-            inventory: Inventory::new(regions),
-            requested_nodes: cmdline.regions(),
-            coherent_module: Path::new(COHERENT_MODULE).exists() || coherent_debugfs.is_dir(),
-            module: ModuleInfo {
-                file: module::running_kernel_file(),
-                load,
-            },
-            coherent_debugfs,
-            page_size: sys::page_size(),
-            mem_total: meminfo_bytes(&meminfo, "MemTotal"),
-            cma_total: meminfo_bytes(&meminfo, "CmaTotal"),
-            cma_debugfs: "/sys/kernel/debug/cma",
-            kselftest: PathBuf::from(kselftest::DMABUF_HEAP_SELFTEST),
-            kselftest_timeout: kselftest::TIMEOUT,
-            kmemleak: PathBuf::from(kmemleak::KMEMLEAK),
-            kmemleak_wait: kmemleak::MIN_AGE,
-            kmemleak_param: cmdline.get("kmemleak").map(str::to_owned),
-        }
-    }
-
-    /// Whether the coherent heap driver is there: its module or debugfs
-    /// directory exists, or one of the heaps it should create does.
-    pub fn coherent_present(&self) -> bool {
-        self.coherent_module
-            || self
-                .inventory
-                .coherent
-                .heap_names()
-                .iter()
-                .any(|h| self.has_heap(h))
-    }
-
-    /// Heap names (empty if `/dev/dma_heap` could not be read).
-    pub fn heap_names(&self) -> &[String] {
-        self.heaps.as_deref().unwrap_or(&[])
-    }
-
-    /// Whether `/dev/dma_heap/NAME` exists.
-    pub fn has_heap(&self, name: &str) -> bool {
-        self.heap_names().iter().any(|h| h == name)
-    }
-
-    /// Diagnostic lines printed after the KTAP version line.
-    pub fn header(&self) -> Vec<String> {
-        match &self.heaps {
-            Ok(h) => vec![format!("heaps: {}", h.join(" "))],
-            Err(e) => vec![format!("heaps: none ({e})")],
-        }
-    }
-
-    /// Capacity of the CMA area behind CMA heap `heap`: from its
-    /// device-tree node, else CMA debugfs, else, for the default area set
-    /// up by the command line or Kconfig (`reserved`), `CmaTotal` less the
-    /// device-tree areas, else `CmaTotal` as a bound.
-    pub fn cma_capacity(&self, heap: &str) -> Option<u64> {
-        if let Some(size) = self.inventory.region(heap).and_then(|r| r.bytes()) {
-            return Some(size);
-        }
-        let area = if heap == DEFAULT_CMA_REGION {
-            DEFAULT_CMA_AREA
-        } else {
-            heap
-        };
-        let count = Path::new(self.cma_debugfs).join(area).join("count");
-        if let Some(pages) = std::fs::read_to_string(count)
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-        {
-            return Some(pages * self.page_size);
-        }
-        if self.is_default_cma_area(heap) {
-            let dt: u64 = self
-                .inventory
-                .regions
-                .iter()
-                .filter(|r| r.is_cma_area())
-                .filter_map(|r| r.bytes())
-                .sum();
-            if let Some(rest) = self.cma_total.and_then(|t| t.checked_sub(dt)) {
-                if rest > 0 {
-                    return Some(rest);
-                }
-            }
-        }
-        self.cma_total
-    }
-
-    /// Whether CMA heap `heap` is the default CMA area set up from the
-    /// command line or Kconfig (no `linux,cma-default` node): the CMA heap
-    /// exports it as `default_cma_region` and again under its area name
-    /// `reserved`.
-    pub fn is_default_cma_area(&self, heap: &str) -> bool {
-        (heap == DEFAULT_CMA_REGION || heap == DEFAULT_CMA_AREA)
-            && !self
-                .inventory
-                .regions
-                .iter()
-                .any(|r| r.is_cma_area() && r.cma_default)
-    }
-
-    /// If heap `heap` is the default CMA area again under another name
-    /// (`reserved`, or the `linux,cma-default` node's name) while
-    /// `default_cma_region` exists: `Some("default_cma_region")`.
-    pub fn cma_alias_of(&self, heap: &str) -> Option<&'static str> {
-        const DEFAULT: &str = DEFAULT_CMA_REGION;
-        if heap == DEFAULT || !self.has_heap(DEFAULT) {
-            return None;
-        }
-        let dt_default = self
-            .inventory
-            .regions
-            .iter()
-            .any(|r| r.is_cma_area() && r.cma_default && r.name == heap);
-        (dt_default || self.is_default_cma_area(heap)).then_some(DEFAULT)
-    }
-}
-
-/// A `/proc/meminfo` field (`Key:   1234 kB`) in bytes.
-pub fn meminfo_bytes(text: &str, key: &str) -> Option<u64> {
-    text.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        if k.trim() != key {
-            return None;
-        }
-        let mut parts = v.split_whitespace();
-        let n: u64 = parts.next()?.parse().ok()?;
-        match parts.next() {
-            Some("kB") => n.checked_mul(1024),
-            None => Some(n),
-            Some(_) => None,
-        }
-    })
-}
-
 /// Prints the KTAP report of all suites to `out`.
-pub fn run_all<W: Write>(out: &mut ktap::Writer<W>, env: &Env) -> io::Result<Totals> {
+pub fn run_all<W: Write>(out: &mut ktap::Writer<W>, env: &System) -> io::Result<Totals> {
     ktap::run(out, &env.header(), SUITES, env)
+}
+
+/// Every case of every suite with its declaration (`dma-heap test
+/// --list`), without running any.
+pub fn list_all(env: &System) -> Vec<Listed> {
+    ktap::list(SUITES, env)
+}
+
+/// Whether the device tree gives the coherent heap driver anything to do:
+/// a node it should export, or a `shared-dma-pool` it must refuse.
+pub fn declares_coherent(env: &System) -> bool {
+    env.inventory.coherent.exported().next().is_some() || !refused_candidates(env).is_empty()
+}
+
+/// The nodes a `refused_*` case checks: `shared-dma-pool` nodes the driver
+/// does not export (refused with a warning, or passed over), except plain
+/// CMA ones (the CMA heap's), in node order.
+fn refused_candidates(env: &System) -> Vec<&Verdict> {
+    env.inventory
+        .coherent
+        .verdicts
+        .iter()
+        .filter(|v| v.heap().is_none())
+        .filter(|v| {
+            env.inventory.region_at(&v.path).is_some_and(|region| {
+                region.is_shared_dma_pool() && (!region.reusable || region.dma_heap)
+            })
+        })
+        .collect()
+}
+
+/// Who other than the driver may have the heap name of `v`, a node it does
+/// not export: a mainline heap, the CMA heap of a reusable region (this
+/// node's own included), or another region's coherent heap.
+fn name_owner(plan: &Classification, v: &Verdict) -> Option<Owner> {
+    plan.owner_of(&v.name, &v.path).or_else(|| {
+        plan.cma_heaps
+            .iter()
+            .any(|(n, p)| *n == v.name && *p == v.path)
+            .then(|| Owner::CmaHeap {
+                path: v.path.clone(),
+            })
+    })
 }
 
 /// Turns a fallible case body into an outcome: errors fail the case with
@@ -342,11 +182,11 @@ fn expect_errno(res: Result<DmaBuf>, want: i32, what: &str) -> Outcome {
 
 // ---------------------------------------------------------------- heap_list
 
-fn heap_list(env: &Env) -> Vec<Case<Env>> {
+fn heap_list(env: &System) -> Vec<Case<System>> {
     let mut cases = vec![
         Case::new(
             "dev_dma_heap_present",
-            |env: &Env, _: &mut Log| match &env.heaps {
+            |env: &System, _: &mut Log| match &env.heaps {
                 Ok(h) if h.is_empty() => {
                     Outcome::Fail(format!("{} is empty", crate::heap::DEV_DMA_HEAP))
                 }
@@ -354,7 +194,7 @@ fn heap_list(env: &Env) -> Vec<Case<Env>> {
                 Err(e) => Outcome::Fail(e.clone()),
             },
         ),
-        Case::new("system_heap_present", |env: &Env, _: &mut Log| {
+        Case::new("system_heap_present", |env: &System, _: &mut Log| {
             if env.has_heap(SYSTEM) {
                 Outcome::Pass
             } else {
@@ -371,7 +211,7 @@ fn heap_list(env: &Env) -> Vec<Case<Env>> {
         let h = h.clone();
         cases.push(Case::new(
             format!("open_{h}"),
-            move |_: &Env, _: &mut Log| checked(|| Heap::open(&h).map(|_| Outcome::Pass)),
+            move |_: &System, _: &mut Log| checked(|| Heap::open(&h).map(|_| Outcome::Pass)),
         ));
     }
     cases
@@ -387,29 +227,25 @@ fn heap_cases(
     prefix: &str,
     capacity: Option<u64>,
     kind: HeapKind,
-    env: &Env,
-) -> Vec<Case<Env>> {
+    env: &System,
+) -> Vec<Case<System>> {
     let mut cases = Vec::new();
-    for size in SIZES {
-        let name = format!("{prefix}alloc_{}", size_tag(size));
-        match capacity {
-            Some(cap) if size > cap => cases.push(Case::skip(
-                name,
-                format!("heap '{heap}' holds only {}", format_size(cap)),
-            )),
-            _ => {
-                let h = heap.to_owned();
-                cases.push(Case::new(name, move |env: &Env, log: &mut Log| {
-                    exercise(&h, size, env, log)
-                }));
-            }
-        }
+    // Sizes beyond the heap are not cases: they could only skip.
+    for size in SIZES
+        .into_iter()
+        .filter(|&s| capacity.is_none_or(|c| s <= c))
+    {
+        let h = heap.to_owned();
+        cases.push(Case::new(
+            format!("{prefix}alloc_{}", size_tag(size)),
+            move |env: &System, log: &mut Log| exercise(&h, size, env, log),
+        ));
     }
 
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_unaligned_rounds_up"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let len = env.page_size + 1;
                 let buf = Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0)?;
@@ -430,7 +266,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_len_zero_einval"),
-        move |_: &Env, _: &mut Log| {
+        move |_: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(0, DEFAULT_FD_FLAGS, 0),
@@ -444,7 +280,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_len_overflow_einval"),
-        move |_: &Env, _: &mut Log| {
+        move |_: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(u64::MAX, DEFAULT_FD_FLAGS, 0),
@@ -456,14 +292,10 @@ fn heap_cases(
     ));
     // More than RAM: the CMA heap's cma_alloc() fails at once -> ENOMEM.
     // The system heap has no size check: it takes pages until the OOM
-    // killer runs, which panics the kernel when the only task is init.
+    // killer runs, which panics the kernel when the only task is init, so
+    // it has no such case.
     let name = format!("{prefix}alloc_larger_than_ram_enomem");
-    if kind == HeapKind::System {
-        cases.push(Case::skip(
-            name,
-            "the system heap allocates page by page until the OOM killer runs (a kernel panic under PID 1)",
-        ));
-    } else {
+    if kind != HeapKind::System {
         let h = heap.to_owned();
         let len = align_up(
             env.mem_total
@@ -473,7 +305,7 @@ fn heap_cases(
                 .min(1 << 62),
             env.page_size,
         );
-        cases.push(Case::new(name, move |_: &Env, _: &mut Log| {
+        cases.push(Case::new(name, move |_: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0),
@@ -489,7 +321,7 @@ fn heap_cases(
         let len = align_up(cap, env.page_size) + env.page_size;
         cases.push(Case::new(
             format!("{prefix}alloc_region_plus_page_enomem"),
-            move |_: &Env, _: &mut Log| {
+            move |_: &System, _: &mut Log| {
                 checked(|| {
                     Ok(expect_errno(
                         Heap::open(&h)?.alloc(len, DEFAULT_FD_FLAGS, 0),
@@ -504,7 +336,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_bad_fd_flags_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let flags = !DEFAULT_FD_FLAGS;
                 Ok(expect_errno(
@@ -519,7 +351,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_bad_heap_flags_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 Ok(expect_errno(
                     Heap::open(&h)?.alloc(env.page_size, DEFAULT_FD_FLAGS, 0x111111),
@@ -533,7 +365,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}alloc_nonzero_fd_field_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let heap = Heap::open(&h)?;
                 let mut data = AllocationData {
@@ -557,7 +389,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}set_name"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let buf = Heap::open(&h)?.alloc(env.page_size, DEFAULT_FD_FLAGS, 0)?;
                 let name = "dma_heap_test";
@@ -576,7 +408,7 @@ fn heap_cases(
     let h = heap.to_owned();
     cases.push(Case::new(
         format!("{prefix}set_name_too_long_einval"),
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let buf = Heap::open(&h)?.alloc(env.page_size, DEFAULT_FD_FLAGS, 0)?;
                 let name = "n".repeat(sys::DMA_BUF_NAME_LEN);
@@ -596,7 +428,7 @@ fn heap_cases(
 /// Allocates `size` bytes from heap `h`, checks the size lseek reports,
 /// maps the buffer, checks it arrives zero-filled, writes a pattern and
 /// reads it back, all under `DMA_BUF_IOCTL_SYNC`.
-fn exercise(h: &str, size: u64, env: &Env, _log: &mut Log) -> Outcome {
+fn exercise(h: &str, size: u64, env: &System, _log: &mut Log) -> Outcome {
     checked(|| {
         let heap = Heap::open(h)?;
         let buf = heap.alloc(size, DEFAULT_FD_FLAGS, 0)?;
@@ -624,13 +456,13 @@ fn exercise(h: &str, size: u64, env: &Env, _log: &mut Log) -> Outcome {
 
 // ------------------------------------------------------------- system_heap
 
-fn system_heap(env: &Env) -> Vec<Case<Env>> {
+fn system_heap(env: &System) -> Vec<Case<System>> {
     heap_cases(SYSTEM, "", env.mem_total, HeapKind::System, env)
 }
 
 // ---------------------------------------------------------------- cma_heap
 
-fn cma_heap(env: &Env) -> Vec<Case<Env>> {
+fn cma_heap(env: &System) -> Vec<Case<System>> {
     let heaps: Vec<String> = env
         .heap_names()
         .iter()
@@ -639,9 +471,8 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
         .collect();
     let mut cases = Vec::new();
     let found = heaps.clone();
-    cases.push(Case::new(
-        "cma_heap_present",
-        move |env: &Env, log: &mut Log| {
+    cases.push(
+        Case::new("cma_heap_present", move |env: &System, log: &mut Log| {
             if !found.is_empty() {
                 log.note(format!("CMA heaps: {}", found.join(" ")));
                 Outcome::Pass
@@ -652,17 +483,18 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
                         format_size(n),
                         crate::heap::DEV_DMA_HEAP
                     )),
-                    _ => Outcome::Skip("no CMA area (CmaTotal is 0)".into()),
+                    _ => Outcome::Skip(NO_CMA.into()),
                 }
             }
-        },
-    ));
+        })
+        .may_skip_if(!env.kernel.cma_heap || env.cma_total == Some(0), NO_CMA),
+    );
     // Every reusable device-tree node must have become a heap.
     for r in env.inventory.regions.iter().filter(|r| r.is_cma_area()) {
         let node = r.name.clone();
         cases.push(Case::new(
             format!("{node}_present"),
-            move |env: &Env, _: &mut Log| {
+            move |env: &System, _: &mut Log| {
                 if env.has_heap(&node) {
                     Outcome::Pass
                 } else {
@@ -688,43 +520,48 @@ fn cma_heap(env: &Env) -> Vec<Case<Env>> {
 
 // ------------------------------------------------------ reserved_memory_dt
 
-fn reserved_memory_dt(env: &Env) -> Vec<Case<Env>> {
-    let mut cases = vec![Case::new(
-        "reserved_memory_parses",
-        |env: &Env, log: &mut Log| match &env.reserved {
-            Err(e) => Outcome::Fail(e.clone()),
-            Ok(None) if env.requested_nodes.is_empty() => {
-                Outcome::Skip("the device tree has no /reserved-memory".into())
-            }
-            Ok(None) => Outcome::Fail(format!(
-                "dmaheap.regions= names {} node(s) but the device tree has no /reserved-memory",
-                env.requested_nodes.len()
-            )),
-            Ok(Some(rm)) => {
-                log.note(format!(
-                    "{} node(s) in {}, {}",
-                    rm.regions.len(),
-                    rm.path.display(),
-                    if rm.dt_order {
-                        "in device-tree order"
-                    } else {
-                        "order unknown (no /sys/firmware/fdt): sorted by name"
-                    }
-                ));
-                Outcome::Pass
-            }
-        },
-    )];
+fn reserved_memory_dt(env: &System) -> Vec<Case<System>> {
+    let mut cases =
+        vec![Case::new(
+            "reserved_memory_parses",
+            |env: &System, log: &mut Log| match &env.reserved {
+                Err(e) => Outcome::Fail(e.clone()),
+                Ok(None) if env.requested_nodes.is_empty() => {
+                    Outcome::Skip(NO_RESERVED_MEMORY.into())
+                }
+                Ok(None) => Outcome::Fail(format!(
+                    "dmaheap.regions= names {} node(s) but the device tree has no /reserved-memory",
+                    env.requested_nodes.len()
+                )),
+                Ok(Some(rm)) => {
+                    log.note(format!(
+                        "{} node(s) in {}, {}",
+                        rm.regions.len(),
+                        rm.path.display(),
+                        if rm.dt_order {
+                            "in device-tree order"
+                        } else {
+                            "order unknown (no /sys/firmware/fdt): sorted by name"
+                        }
+                    ));
+                    Outcome::Pass
+                }
+            },
+        )
+        .may_skip_if(
+            matches!(env.reserved, Ok(None)) && env.requested_nodes.is_empty(),
+            NO_RESERVED_MEMORY,
+        )];
     for node in &env.requested_nodes {
         let node = node.clone();
-        cases.push(Case::new(node.clone(), move |env: &Env, _: &mut Log| {
+        cases.push(Case::new(node.clone(), move |env: &System, _: &mut Log| {
             check_node(env, &node)
         }));
     }
     cases
 }
 
-fn check_node(env: &Env, node: &str) -> Outcome {
+fn check_node(env: &System, node: &str) -> Outcome {
     let rm = match &env.reserved {
         Ok(Some(rm)) => rm,
         Ok(None) => return Outcome::Fail("the device tree has no /reserved-memory".into()),
@@ -753,37 +590,49 @@ fn check_node(env: &Env, node: &str) -> Outcome {
 
 // ----------------------------------------------------------- coherent_heap
 
-fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
+fn coherent_heap(env: &System) -> Vec<Case<System>> {
     let plan = &env.inventory.coherent;
     let expected: Vec<String> = plan.heap_names().into_iter().map(str::to_owned).collect();
 
     let mut cases = Vec::new();
-    let exp = expected.clone();
-    cases.push(Case::new(
-        "driver_present",
-        move |env: &Env, log: &mut Log| {
-            log.note(format!(
-                "expected heaps: {}",
-                if exp.is_empty() {
-                    "none".to_string()
-                } else {
-                    exp.join(" ")
+    if declares_coherent(env) {
+        let exp = expected.clone();
+        cases.push(Case::new(
+            "driver_present",
+            move |env: &System, log: &mut Log| {
+                log.note(format!(
+                    "expected heaps: {}",
+                    if exp.is_empty() {
+                        "none".to_string()
+                    } else {
+                        exp.join(" ")
+                    }
+                ));
+                let module = Path::new(COHERENT_MODULE);
+                match (module.exists(), env.coherent_debugfs.is_dir()) {
+                    (false, false) => Outcome::Fail(format!(
+                        "the device tree declares coherent heap regions but the driver is not \
+                         there: neither {} nor {} exists",
+                        module.display(),
+                        env.coherent_debugfs.display()
+                    )),
+                    (m, d) => {
+                        for (there, path) in [(m, module), (d, env.coherent_debugfs.as_path())] {
+                            if there {
+                                log.note(format!("{} exists", path.display()));
+                            }
+                        }
+                        Outcome::Pass
+                    }
                 }
-            ));
-            if Path::new(COHERENT_MODULE).exists() {
-                log.note(format!("{COHERENT_MODULE} exists"));
-            }
-            if env.coherent_debugfs.is_dir() {
-                log.note(format!("{} exists", env.coherent_debugfs.display()));
-            }
-            Outcome::Pass
-        },
-    ));
+            },
+        ));
+    }
     if let Err(e) = &env.reserved {
         let e = e.clone();
         cases.push(Case::new(
             "reserved_memory_readable",
-            move |_: &Env, _: &mut Log| Outcome::Fail(e.clone()),
+            move |_: &System, _: &mut Log| Outcome::Fail(e.clone()),
         ));
     }
 
@@ -792,7 +641,7 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
         let node = a.name.clone();
         cases.push(Case::new(
             format!("{heap}_present"),
-            move |env: &Env, _: &mut Log| {
+            move |env: &System, _: &mut Log| {
                 if env.has_heap(&heap) {
                     Outcome::Pass
                 } else {
@@ -811,43 +660,75 @@ fn coherent_heap(env: &Env) -> Vec<Case<Env>> {
 
     // Candidates not exported (refused or passed over): shared-dma-pool
     // nodes except plain CMA ones. A node's heap would have its full name.
-    for r in plan.verdicts.iter().filter(|v| v.heap().is_none()) {
-        let Some(region) = env.inventory.region_at(&r.path) else {
-            continue;
-        };
-        if !region.is_shared_dma_pool() || (region.reusable && !region.dma_heap) {
-            continue;
-        }
+    for r in refused_candidates(env) {
         let refused = r.clone();
-        let owner = plan.owner_of(&r.name, &r.path);
-        cases.push(Case::new(format!("refused_{}", r.name), move |env: &Env, log: &mut Log| {
-            log.note(format!("node '{}': {}", refused.name, refused.decision));
-            if refused.name.is_empty() || !env.has_heap(&refused.name) {
-                return Outcome::Pass;
-            }
-            match &owner {
-                None => Outcome::Fail(format!(
-                    "heap '{}' exists but node '{}' must not be exported ({})",
-                    refused.name, refused.name, refused.decision
-                )),
-                Some(owner) => Outcome::Skip(format!(
-                    "heap name '{}' belongs to {owner}; a duplicate cannot be told apart from user space",
-                    refused.name
-                )),
-            }
-        }));
+        let owner = name_owner(plan, r);
+        cases.push(Case::new(
+            format!("refused_{}", r.name),
+            move |env: &System, log: &mut Log| {
+                log.note(format!("node '{}': {}", refused.name, refused.decision));
+                checked(|| check_refused(env, &refused, owner.as_ref()))
+            },
+        ));
     }
+    cases
+}
 
-    gate(env, cases)
+/// `refused_NODE`: no heap of the driver is backed by the node it does not
+/// export (its debugfs file names the region each heap has), and a heap of
+/// the node's name exists only if someone else owns the name.
+fn check_refused(env: &System, refused: &Verdict, owner: Option<&Owner>) -> Result<Outcome> {
+    let mut errs = Vec::new();
+    for heap in crate::debugfs::list_in(&env.coherent_debugfs)? {
+        let stats = HeapStats::read_in(&env.coherent_debugfs, &heap)?;
+        if stats.region == refused.name {
+            errs.push(format!(
+                "heap '{heap}' is backed by node '{}', which must not be exported ({})",
+                refused.name, refused.decision
+            ));
+        }
+    }
+    if !refused.name.is_empty() && env.has_heap(&refused.name) && owner.is_none() {
+        errs.push(format!(
+            "heap '{}' exists but node '{}' must not be exported ({}) and nothing else owns the name",
+            refused.name, refused.name, refused.decision
+        ));
+    }
+    Ok(if errs.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(errs.join("\n"))
+    })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::dt::{parse_region, tests::be32, tests::props, tests::CELLS};
+    use crate::dt::{parse_region, tests::be32, tests::props, tests::CELLS, ReservedMemory};
+    use crate::inventory::Inventory;
+    use crate::system::{Build, Kernel, ModuleInfo};
+    use std::time::Duration;
 
-    pub(crate) fn env(heaps: &[&str], regions: Vec<crate::dt::Region>, requested: &[&str]) -> Env {
-        Env {
+    /// The standalone build's kernel: the driver as a module, vgem, CMA,
+    /// no kmemleak.
+    pub(crate) fn kernel() -> Kernel {
+        Kernel {
+            coherent: Build::Module,
+            kmemleak: false,
+            vgem: true,
+            system_heap: true,
+            cma_heap: true,
+            cma_default: 16 << 20,
+            page_size: 4096,
+        }
+    }
+
+    pub(crate) fn env(
+        heaps: &[&str],
+        regions: Vec<crate::dt::Region>,
+        requested: &[&str],
+    ) -> System {
+        System {
             heaps: Ok(heaps.iter().map(|s| s.to_string()).collect()),
             reserved: Ok(Some(ReservedMemory {
                 path: "/proc/device-tree/reserved-memory".into(),
@@ -863,12 +744,41 @@ pub(crate) mod tests {
             page_size: 4096,
             mem_total: Some(1 << 30),
             cma_total: Some(16 << 20),
-            cma_debugfs: "/nonexistent",
+            cma_debugfs: None,
             kselftest: "/nonexistent/dmabuf-heap".into(),
             kselftest_timeout: Duration::from_secs(5),
             kmemleak: "/nonexistent/kmemleak".into(),
             kmemleak_wait: Duration::ZERO,
             kmemleak_param: None,
+            kernel: kernel(),
+            exe: "/nonexistent/dma-heap".into(),
+        }
+    }
+
+    /// A directory standing in for the driver's debugfs directory: one
+    /// stats file per `(heap, node)`.
+    struct Debugfs(std::path::PathBuf);
+
+    impl Debugfs {
+        fn new(tag: &str, heaps: &[(&str, &str)]) -> Debugfs {
+            let dir =
+                std::env::temp_dir().join(format!("dma-heap-debugfs-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (heap, node) in heaps {
+                std::fs::write(
+                    dir.join(heap),
+                    format!("region: {node}\nbase: 0x70000000\nsize: 2097152\nin_use: 0\npeak: 0\nallocations: 0\nfailures: 0\nbuffers: 0\n"),
+                )
+                .unwrap();
+            }
+            Debugfs(dir)
+        }
+    }
+
+    impl Drop for Debugfs {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 
@@ -888,11 +798,28 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn names(cases: &[Case<Env>]) -> Vec<&str> {
+    /// A dynamic pool of 4 MiB that opted in: the heap takes the node name alone.
+    fn dynamic_region(node: &str) -> crate::dt::Region {
+        let size = be32(&[0, 0x40_0000]);
+        parse_region(
+            Path::new("/t"),
+            node,
+            &props(&[
+                ("compatible", b"shared-dma-pool\0"),
+                ("size", &size),
+                ("no-map", b""),
+                ("linux,dma-heap", b""),
+            ]),
+            CELLS,
+        )
+        .unwrap()
+    }
+
+    fn names(cases: &[Case<System>]) -> Vec<&str> {
         cases.iter().map(|c| c.name.as_str()).collect()
     }
 
-    pub(crate) fn run_suite(suite: &str, env: &Env) -> String {
+    pub(crate) fn run_suite(suite: &str, env: &System) -> String {
         let s = SUITES.iter().find(|s| s.name == suite).unwrap();
         let mut w = ktap::Writer::new(Vec::new());
         ktap::run(&mut w, &[], std::slice::from_ref(s), env).unwrap();
@@ -932,7 +859,7 @@ pub(crate) mod tests {
                 "alloc_unaligned_rounds_up",
                 "alloc_len_zero_einval",
                 "alloc_len_overflow_einval",
-                "alloc_larger_than_ram_enomem",
+                // No alloc_larger_than_ram_enomem: see heap_cases().
                 "alloc_bad_fd_flags_einval",
                 "alloc_bad_heap_flags_einval",
                 "alloc_nonzero_fd_field_einval",
@@ -943,7 +870,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn cma_cases_skip_sizes_beyond_capacity() {
+    fn cma_sizes_beyond_capacity_are_not_cases() {
         let size = be32(&[0, 0x20_0000]);
         let cma = parse_region(
             Path::new("/t"),
@@ -966,59 +893,54 @@ pub(crate) mod tests {
         let n = names(&cases);
         assert_eq!(&n[..2], ["cma_heap_present", "linux_cma_present"]);
         assert!(n.contains(&"default_cma_region_alloc_1m"));
-        assert!(n.contains(&"linux_cma_alloc_8m"));
+        assert!(n.contains(&"linux_cma_alloc_1m"));
+        // A 2 MiB area: 8 MiB could only skip.
+        assert!(!n.contains(&"linux_cma_alloc_8m"), "{n:?}");
+        assert!(cases.iter().all(|c| c.expect == ktap::Expect::MustPass));
         assert_eq!(e.cma_capacity("linux,cma"), Some(2 << 20));
         assert_eq!(e.cma_capacity("default_cma_region"), Some(2 << 20));
         assert_eq!(e.cma_capacity("reserved"), Some(16 << 20));
     }
 
     #[test]
-    fn coherent_suite_skips_everything_without_driver() {
+    fn coherent_suite_fails_without_driver() {
         let e = env(&["system"], vec![coherent_region("camera@70000000")], &[]);
         let out = run_suite("coherent_heap", &e);
         assert!(
-            out.contains("    ok 1 driver_present # SKIP coherent heap driver not present\n"),
+            out.contains("    # driver_present: the device tree declares coherent heap regions but the driver is not there: neither /sys/module/coherent_heap nor /nonexistent/coherent_heap exists\n    not ok 1 driver_present\n"),
             "{out}"
         );
         assert!(
-            out.contains(
-                "    ok 2 camera_70000000_present # SKIP coherent heap driver not present\n"
-            ),
+            out.contains("    # camera_70000000_present: node 'camera@70000000' should have made heap 'camera@70000000'\n    not ok 2 camera_70000000_present\n"),
             "{out}"
         );
-        assert!(!out.contains("not ok"), "{out}");
-        assert!(
-            out.ends_with("ok 1 coherent_heap # SKIP coherent heap driver not present\n"),
-            "{out}"
-        );
+        assert!(!out.contains("# SKIP"), "{out}");
+        // No region for the driver: no driver_present either.
+        let e = env(&["system"], Vec::new(), &[]);
+        assert!(coherent_heap(&e).is_empty());
     }
 
     #[test]
-    fn coherent_suite_checks_refusals_when_driver_present() {
+    fn refused_nodes_are_checked_in_debugfs() {
         let mut mapped = coherent_region("mapped@71000000");
         mapped.no_map = false;
-        let size = be32(&[0, 0x40_0000]);
-        let system = parse_region(
-            Path::new("/t"),
-            "system",
-            &props(&[
-                ("compatible", b"shared-dma-pool\0"),
-                ("size", &size),
-                ("no-map", b""),
-                ("linux,dma-heap", b""),
-            ]),
-            CELLS,
-        )
-        .unwrap();
+        let mut private = coherent_region("private@72000000");
+        private.dma_heap = false;
         let regions = vec![
             coherent_region("camera@70000000"),
             // Its own heap: names differ by their unit address.
             coherent_region("camera@78000000"),
-            system,
+            dynamic_region("system"),
             mapped,
+            private,
         ];
         let mut e = env(
-            &["camera@70000000", "mapped@71000000", "system"],
+            &[
+                "camera@70000000",
+                "camera@78000000",
+                "mapped@71000000",
+                "system",
+            ],
             regions,
             &[],
         );
@@ -1029,42 +951,87 @@ pub(crate) mod tests {
         assert_eq!(n[1], "camera_70000000_present");
         assert!(n.contains(&"camera_70000000_alloc_1m"));
         assert!(n.contains(&"camera_78000000_present"));
-        // 2 MiB pool: the 8 MiB case is skipped without running.
-        assert!(n.contains(&"camera_70000000_alloc_8m"));
+        // 2 MiB pool: no 8 MiB case.
+        assert!(!n.contains(&"camera_70000000_alloc_8m"));
         assert_eq!(
-            &n[n.len() - 2..],
-            ["refused_system", "refused_mapped_71000000"]
+            &n[n.len() - 3..],
+            [
+                "refused_system",
+                "refused_mapped_71000000",
+                "refused_private_72000000"
+            ]
         );
-        // Run only the presence and refusal cases (the others would open /dev/dma_heap).
-        let mut w = ktap::Writer::new(Vec::new());
-        fn refusals(env: &Env) -> Vec<Case<Env>> {
+        // Run only the refusal cases (the others would open /dev/dma_heap),
+        // against a debugfs where 'mapped@71000000' was exported after all
+        // and 'camera@70000000' is backed by the pool that did not opt in.
+        fn refusals(env: &System) -> Vec<Case<System>> {
             coherent_heap(env)
                 .into_iter()
-                .filter(|c| {
-                    c.name.starts_with("refused_")
-                        || c.name.ends_with("_present")
-                        || c.name == "camera_70000000_alloc_8m"
-                })
+                .filter(|c| c.name.starts_with("refused_"))
                 .collect()
         }
         let suites = [Suite {
             name: "coherent_heap",
             cases: refusals,
         }];
-        ktap::run(&mut w, &[], &suites, &e).unwrap();
-        let out = String::from_utf8(w.into_inner()).unwrap();
-        assert!(out.contains("    ok 1 driver_present\n"), "{out}");
-        assert!(out.contains("    ok 2 camera_70000000_present\n"), "{out}");
-        assert!(
-            out.contains("    ok 3 camera_70000000_alloc_8m # SKIP heap 'camera@70000000' holds only 2 MiB\n"),
-            "{out}"
+        let run = |e: &System| {
+            let mut w = ktap::Writer::new(Vec::new());
+            ktap::run(&mut w, &[], &suites, e).unwrap();
+            String::from_utf8(w.into_inner()).unwrap()
+        };
+        let wrong = Debugfs::new(
+            "wrong",
+            &[
+                ("camera@70000000", "private@72000000"),
+                ("mapped@71000000", "mapped@71000000"),
+            ],
         );
-        assert!(
-            out.contains("    # camera_78000000_present: node 'camera@78000000' should have made heap 'camera@78000000'\n    not ok 4 camera_78000000_present\n"),
-            "{out}"
+        e.coherent_debugfs = wrong.0.clone();
+        let out = run(&e);
+        assert!(out.contains("    # refused_system: node 'system': heap name taken by mainline heap 'system' (the system heap)\n    ok 1 refused_system\n"), "{out}");
+        assert!(out.contains("    # refused_mapped_71000000: heap 'mapped@71000000' is backed by node 'mapped@71000000', which must not be exported (System RAM: no no-map (mapped pools cannot be write-combined))\n    # refused_mapped_71000000: heap 'mapped@71000000' exists but node 'mapped@71000000' must not be exported (System RAM: no no-map (mapped pools cannot be write-combined)) and nothing else owns the name\n    not ok 2 refused_mapped_71000000\n"), "{out}");
+        assert!(out.contains("    # refused_private_72000000: node 'private@72000000': no linux,dma-heap property\n    # refused_private_72000000: heap 'camera@70000000' is backed by node 'private@72000000', which must not be exported (no linux,dma-heap property)\n    not ok 3 refused_private_72000000\n"), "{out}");
+        let right = Debugfs::new(
+            "right",
+            &[
+                ("camera@70000000", "camera@70000000"),
+                ("camera@78000000", "camera@78000000"),
+            ],
         );
-        assert!(out.contains("ok 5 refused_system # SKIP heap name 'system' belongs to mainline heap 'system' (the system heap)"), "{out}");
-        assert!(out.contains("    # refused_mapped_71000000: heap 'mapped@71000000' exists but node 'mapped@71000000' must not be exported (System RAM: no no-map (mapped pools cannot be write-combined))\n    not ok 6 refused_mapped_71000000\n"), "{out}");
+        e.coherent_debugfs = right.0.clone();
+        e.heaps = Ok(vec![
+            "camera@70000000".into(),
+            "camera@78000000".into(),
+            "system".into(),
+        ]);
+        let out = run(&e);
+        assert!(!out.contains("not ok"), "{out}");
+        assert!(!out.contains("SKIP"), "{out}");
+        // No debugfs directory: the driver is not there, which fails too.
+        e.coherent_debugfs = "/nonexistent/coherent_heap".into();
+        assert!(run(&e).contains("not ok 1 refused_system"));
+    }
+
+    #[test]
+    fn a_reusable_pool_that_opted_in_is_the_cma_heap_s() {
+        let mut video = dynamic_region("video");
+        video.no_map = false;
+        video.reusable = true;
+        let mut e = env(&["system", "video"], vec![video], &[]);
+        e.coherent_module = true;
+        let cases = coherent_heap(&e);
+        assert_eq!(names(&cases), ["driver_present", "refused_video"]);
+        let v = e
+            .inventory
+            .coherent
+            .verdict("/reserved-memory/video")
+            .unwrap();
+        assert_eq!(
+            name_owner(&e.inventory.coherent, v),
+            Some(Owner::CmaHeap {
+                path: "/reserved-memory/video".into()
+            })
+        );
     }
 
     #[test]
@@ -1106,7 +1073,7 @@ not ok 1 reserved_memory_dt
 
     /// camera (64 MiB), display (8 MiB) and the dynamic scratch (4 MiB)
     /// exported; a pool that did not opt in; a mapped one.
-    fn qemu_like() -> Env {
+    fn qemu_like() -> System {
         let node = |name: &str, base: u32, size: u32, extra: &[(&str, &[u8])]| {
             let reg = be32(&[0, base, 0, size]);
             let mut list: Vec<(&str, &[u8])> =
@@ -1115,19 +1082,6 @@ not ok 1 reserved_memory_dt
             parse_region(Path::new("/t"), name, &props(&list), CELLS).unwrap()
         };
         let heap: &[(&str, &[u8])] = &[("no-map", b""), ("linux,dma-heap", b"")];
-        let size = be32(&[0, 0x40_0000]);
-        let scratch = parse_region(
-            Path::new("/t"),
-            "scratch",
-            &props(&[
-                ("compatible", b"shared-dma-pool\0"),
-                ("size", &size),
-                ("no-map", b""),
-                ("linux,dma-heap", b""),
-            ]),
-            CELLS,
-        )
-        .unwrap();
         let regions = vec![
             node("camera@70000000", 0x7000_0000, 0x400_0000, heap),
             node("display@74000000", 0x7400_0000, 0x80_0000, heap),
@@ -1143,7 +1097,7 @@ not ok 1 reserved_memory_dt
                 0x80_0000,
                 &[("no-map", b"")],
             ),
-            scratch,
+            dynamic_region("scratch"),
         ];
         let mut e = env(
             &["camera@70000000", "display@74000000", "scratch", "system"],
@@ -1224,31 +1178,75 @@ not ok 1 reserved_memory_dt
     }
 
     #[test]
-    fn coherent_suites_skip_without_driver() {
+    fn coherent_suites_fail_without_driver() {
         let mut e = qemu_like();
         e.coherent_module = false;
         e.heaps = Ok(vec!["system".into()]);
-        for suite in [
-            "coherent_debugfs",
-            "coherent_alloc",
-            "coherent_stress",
-            "coherent_log",
-        ] {
+        for suite in ["coherent_debugfs", "coherent_alloc", "coherent_stress"] {
             let out = run_suite(suite, &e);
-            assert!(!out.contains("not ok"), "{out}");
-            assert!(
-                out.ends_with(&format!(
-                    "ok 1 {suite} # SKIP coherent heap driver not present\n"
-                )),
-                "{out}"
-            );
+            assert!(out.ends_with(&format!("not ok 1 {suite}\n")), "{out}");
+            assert!(!out.contains("# SKIP"), "{out}");
         }
-        // Not started as init, no module file: the driver counts as absent.
+        // Not started as init, no module file, not built in: a failure,
+        // since the device tree gives the driver regions.
         let out = run_suite("coherent_module", &e);
         assert!(
-            out.contains("ok 1 module_load # SKIP coherent heap driver not present"),
+            out.contains("    # module_load: no coherent_heap module for this kernel under /lib/modules and the driver is not built in\n    not ok 1 module_load\n"),
             "{out}"
         );
+        // No regions and no driver anywhere: nothing to test.
+        let mut bare = env(&["system"], Vec::new(), &[]);
+        bare.kernel.coherent = Build::Absent;
+        assert!(coherent_cases::coherent_module(&bare).is_empty());
+        assert!(coherent_cases::coherent_stress(&bare).is_empty());
+    }
+
+    #[test]
+    fn declarations_follow_the_kernel_and_the_command_line() {
+        let lines = |e: &System| -> Vec<String> {
+            list_all(e)
+                .iter()
+                .filter(|l| l.expect != ktap::Expect::MustPass)
+                .map(Listed::line)
+                .collect()
+        };
+        let mut e = qemu_like();
+        assert_eq!(
+            lines(&e),
+            ["kmemleak.scan_clean may-skip kernel built without CONFIG_DEBUG_KMEMLEAK"]
+        );
+        e.kernel.kmemleak = true;
+        e.kernel.coherent = Build::BuiltIn;
+        e.kernel.vgem = false;
+        assert_eq!(
+            lines(&e),
+            [
+                "coherent_module.module_load may-skip coherent_heap is built in",
+                "coherent_module.module_unload_refused may-skip coherent_heap is built in",
+                "kselftest_dmabuf_heaps.dmabuf_heap.* may-skip Could not open vgem -1",
+            ]
+        );
+        e.kmemleak_param = Some("off".into());
+        e.kernel.cma_heap = false;
+        assert_eq!(
+            lines(&e)[..2],
+            [
+                "cma_heap.cma_heap_present may-skip no CMA area (CmaTotal is 0)",
+                "coherent_module.module_load may-skip coherent_heap is built in",
+            ]
+        );
+        assert_eq!(
+            lines(&e).last().unwrap(),
+            "kmemleak.scan_clean may-skip kmemleak=off on the kernel command line"
+        );
+        // Every listed name is SUITE.CASE of a suite that exists, once.
+        let all = list_all(&e);
+        let mut seen = std::collections::BTreeSet::new();
+        for l in &all {
+            let suite = l.name.split('.').next().unwrap();
+            assert!(SUITES.iter().any(|s| s.name == suite), "{}", l.name);
+            assert!(seen.insert(l.name.clone()), "{}", l.name);
+        }
     }
 
     #[test]
@@ -1280,14 +1278,5 @@ not ok 1 reserved_memory_dt
         // Inconsistent totals fall back to CmaTotal.
         e.cma_total = Some(32 << 20);
         assert_eq!(e.cma_capacity("default_cma_region"), Some(32 << 20));
-    }
-
-    #[test]
-    fn meminfo_parsing() {
-        let text = "MemTotal:        2014512 kB\nMemFree:         1900000 kB\nCmaTotal:          16384 kB\nHugePages_Total:       0\n";
-        assert_eq!(meminfo_bytes(text, "MemTotal"), Some(2014512 * 1024));
-        assert_eq!(meminfo_bytes(text, "CmaTotal"), Some(16 << 20));
-        assert_eq!(meminfo_bytes(text, "HugePages_Total"), Some(0));
-        assert_eq!(meminfo_bytes(text, "Nope"), None);
     }
 }

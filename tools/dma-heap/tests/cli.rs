@@ -83,7 +83,7 @@ fn long_help_documents_modes_suites_and_bench() {
     }
     // Run order: the selftest after our suites, coherent_log after it,
     // kmemleak last.
-    let at = |s: &str| text.find(s).unwrap();
+    let at = |s: &str| text.find(&format!("\n  {s}")).unwrap();
     assert!(at("coherent_stress") < at("kselftest_dmabuf_heaps"));
     assert!(at("kselftest_dmabuf_heaps") < at("coherent_log"));
     assert!(at("coherent_log") < at("kmemleak"));

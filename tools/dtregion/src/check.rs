@@ -83,7 +83,8 @@ pub enum Class {
     SmallAlignment,
     /// A `shared-dma-pool` without `no-map` that is not opted in.
     PoolWithoutNoMap,
-    /// `linux,dma-heap` on a node that is not a `shared-dma-pool`.
+    /// `linux,dma-heap` on a node that is not a `shared-dma-pool`, or on the default DMA pool
+    /// (`linux,dma-default`).
     IgnoredOptIn,
     /// More than one `reg` entry: only the first is reserved.
     ExtraReg,
@@ -176,7 +177,7 @@ pub struct RegionRow {
     pub base: Option<u64>,
     /// Size in bytes.
     pub size: Option<u64>,
-    /// `dynamic`, `no-map`, `reusable`, `cma-default`, `disabled`.
+    /// `dynamic`, `no-map`, `reusable`, `cma-default`, `dma-default`, `disabled`.
     pub flags: Vec<&'static str>,
     /// Has `linux,dma-heap`.
     pub opted_in: bool,
@@ -574,6 +575,13 @@ impl Checker<'_> {
                     }
                 ),
             );
+        } else if r.dma_heap && r.dma_default && !r.reusable {
+            self.push(
+                Class::IgnoredOptIn,
+                ours,
+                &r.path,
+                "linux,dma-heap on the default DMA pool (linux,dma-default): the coherent heap driver skips it, the consistent DMA allocator's default pool is not a per-device pool; drop one of the two".into(),
+            );
         } else if r.dma_heap && r.reusable {
             self.push(
                 Class::ReusableHeap,
@@ -948,6 +956,7 @@ mod tests {
             reusable: false,
             dma_heap: true,
             cma_default: false,
+            dma_default: false,
             defects: Vec::new(),
         }
     }

@@ -93,6 +93,9 @@ pub fn flags(r: &Region) -> Vec<&'static str> {
     if r.cma_default {
         f.push("cma-default");
     }
+    if r.dma_default {
+        f.push("dma-default");
+    }
     if !r.is_enabled() {
         f.push("disabled");
     }

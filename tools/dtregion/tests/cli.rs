@@ -248,6 +248,49 @@ fn heap_names_are_full_node_names() {
     );
 }
 
+/// The default DMA pool (`linux,dma-default`) is passed over like a CMA pool, and opting it in
+/// is a warning: the driver skips it whatever it says.
+#[test]
+fn the_default_dma_pool_is_skipped() {
+    let d = Dir::new("dma-default");
+    let base = d.dtc("base.dtb", BASE);
+    let pool = CAMERA
+        .replace("camera@50000000", "dma@58000000")
+        .replace("0x50000000", "0x58000000")
+        .replace(
+            "\t\tlinux,dma-heap;\n",
+            "\t\tlinux,dma-heap;\n\t\tlinux,dma-default;\n",
+        );
+    let ovl = d.dtc("dma.dtbo", &overlay(None, &(pool + CAMERA)));
+    let (code, out, err) = dtregion(&[p("check"), &base, &ovl]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        problems(&out).contains(&"warning[ignored-opt-in]: /reserved-memory/dma@58000000: linux,dma-heap on the default DMA pool (linux,dma-default): the coherent heap driver skips it, the consistent DMA allocator's default pool is not a per-device pool; drop one of the two"),
+        "{out}"
+    );
+    let (_, out, _) = dtregion(&[p("check"), p("--format"), p("json"), &base, &ovl]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = |name: &str| {
+        v["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let dma = row("dma@58000000");
+    assert_eq!(dma["decision"], "skipped");
+    assert_eq!(dma["skip"], "dma-default");
+    assert_eq!(dma["heap"], serde_json::Value::Null);
+    assert_eq!(dma["log"], serde_json::Value::Null);
+    assert!(dma["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("dma-default")));
+    assert_eq!(row("camera@50000000")["heap"], "camera@50000000");
+}
+
 /// `dtregion check ... | head`: a failed check stays exit status 1 when its reader goes away.
 #[test]
 fn a_failed_check_is_not_exit_0_when_the_pipe_closes() {

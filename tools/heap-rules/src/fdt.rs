@@ -523,7 +523,7 @@ pub(crate) mod build {
     }
 
     /// The property names [`reserved_memory`] knows.
-    pub(crate) const STRINGS: &[u8] = b"#address-cells\0#size-cells\0ranges\0compatible\0reg\0size\0alignment\0alloc-ranges\0no-map\0reusable\0linux,dma-heap\0linux,cma-default\0status\0";
+    pub(crate) const STRINGS: &[u8] = b"#address-cells\0#size-cells\0ranges\0compatible\0reg\0size\0alignment\0alloc-ranges\0no-map\0reusable\0linux,dma-heap\0linux,cma-default\0linux,dma-default\0status\0";
 
     /// Big-endian cells.
     pub(crate) fn cells(vals: &[u32]) -> Vec<u8> {

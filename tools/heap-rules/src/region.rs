@@ -220,6 +220,9 @@ pub struct Region {
     pub dma_heap: bool,
     /// `linux,cma-default`.
     pub cma_default: bool,
+    /// `linux,dma-default`: the default pool of the consistent DMA allocator
+    /// (`kernel/dma/coherent.c`), not a per-device pool.
+    pub dma_default: bool,
     /// What could not be decoded ([`Error::Property`], [`Error::NoRegNorSize`]).
     pub defects: Vec<Error>,
 }
@@ -272,6 +275,7 @@ impl Region {
             reusable: node.has("reusable"),
             dma_heap: node.has("linux,dma-heap"),
             cma_default: node.has("linux,cma-default"),
+            dma_default: node.has("linux,dma-default"),
             defects,
         }
     }

@@ -4,7 +4,9 @@
 //! The driver looks at each child of `/reserved-memory` in flattened-tree order:
 //!
 //! 1. It skips, silently, a node that is not `compatible = "shared-dma-pool"`, is disabled
-//!    (`status` other than `okay`/`ok`), is `reusable` (a CMA area, the CMA heap's), or has no
+//!    (`status` other than `okay`/`ok`), is `reusable` (a CMA area, the CMA heap's), has
+//!    `linux,dma-default` (the default pool of the consistent DMA allocator, which
+//!    `dma_coherent_rmem_is_device_pool()` does not count as a per-device pool), or has no
 //!    `linux,dma-heap` (the only way to opt in).
 //! 2. It refuses, with one warning naming the node, a region
 //!    - the kernel did not reserve ([`NOT_RESERVED`]);
@@ -201,6 +203,8 @@ pub enum Skip {
     Disabled,
     /// `reusable`: a CMA area.
     Reusable,
+    /// `linux,dma-default`: the default DMA pool, not a per-device pool.
+    DmaDefault,
     /// No `linux,dma-heap`.
     NotOptedIn,
 }
@@ -292,6 +296,7 @@ impl fmt::Display for Decision {
                 Skip::NotSharedDmaPool => "not compatible with \"shared-dma-pool\"",
                 Skip::Disabled => "disabled (status)",
                 Skip::Reusable => "reusable (a CMA area, for the CMA heap)",
+                Skip::DmaDefault => "the default DMA pool (linux,dma-default)",
                 Skip::NotOptedIn => "no linux,dma-heap property",
             },
             Decision::Refused { refusal } => match refusal {
@@ -408,6 +413,8 @@ fn skip(r: &Region) -> Option<Skip> {
         Some(Skip::Disabled)
     } else if r.reusable {
         Some(Skip::Reusable)
+    } else if r.dma_default {
+        Some(Skip::DmaDefault)
     } else if !r.dma_heap {
         Some(Skip::NotOptedIn)
     } else {
@@ -637,6 +644,59 @@ mod tests {
         assert_eq!(
             c.cma_heaps,
             [("gpu".to_string(), "/reserved-memory/gpu".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_default_dma_pool_is_skipped_silently() {
+        // Opted in, no-map, named, reserved: everything the driver wants, but linux,dma-default
+        // makes it the consistent DMA allocator's default pool, not a per-device one. Without
+        // linux,dma-heap it is skipped for that too (opting in would not help).
+        let reg = cells(&[0, 0x6000_0000, 0, 0x10_0000]);
+        let pool: Props<'_> = &[
+            ("compatible", POOL),
+            ("reg", &reg),
+            ("no-map", b""),
+            ("linux,dma-heap", b""),
+        ];
+        let default = [pool, &[("linux,dma-default", b"")]].concat();
+        let not_opted_in: Vec<(&str, &[u8])> = default
+            .iter()
+            .copied()
+            .filter(|(p, _)| *p != "linux,dma-heap")
+            .collect();
+        let rs = regions(&[
+            ("dma@60000000", &default),
+            ("plain@60000000", not_opted_in.as_slice()),
+            ("camera@60000000", pool),
+        ]);
+        assert!(rs[0].dma_default && !rs[2].dma_default);
+        let c = classify(&rs, Region::reservation);
+        let skip = Decision::Skipped {
+            skip: Skip::DmaDefault,
+        };
+        assert_eq!(c.verdicts[0].decision, skip);
+        assert_eq!(c.verdicts[1].decision, skip);
+        assert_eq!(
+            c.verdicts[0].decision.to_string(),
+            "the default DMA pool (linux,dma-default)"
+        );
+        // Silently: no line, no reservation looked at, and its name is nobody's heap.
+        assert!(c.verdicts[..2]
+            .iter()
+            .all(|v| v.line.is_none() && v.reservation.is_none()));
+        assert_eq!(c.heap_names(), ["camera@60000000"]);
+        assert!(!c.accounts_for(
+            "coherent_heap: /reserved-memory/dma@60000000: heap \"dma@60000000\" at 0x60000000, 1048576 bytes"
+        ));
+        // After the checks that come first: disabled and reusable still say so.
+        let off = [default.as_slice(), &[("status", b"disabled\0")]].concat();
+        let c = classify(&regions(&[("off@60000000", &off)]), Region::reservation);
+        assert_eq!(
+            c.verdicts[0].decision,
+            Decision::Skipped {
+                skip: Skip::Disabled
+            }
         );
     }
 

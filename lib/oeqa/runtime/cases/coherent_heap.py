@@ -3,10 +3,14 @@
 #
 """The in-image checks of the standalone test image, run by testimage.
 
-The standalone bench boots dma-heap as init and checks the console: the
-runner's KTAP (`dma-heap test`), the kernel's KUnit results and no kernel
-splat. Here the same runner and the kernel's dma-buf heaps selftest run over
-ssh in coherent-heap-test-image.
+The standalone bench boots dma-heap as init and checks the console with
+bootlog: the runner's KTAP (`dma-heap test`) against the cases it must run
+(`dma-heap test --list`), the kernel's KUnit results and no kernel splat.
+Here the same runner runs over ssh in coherent-heap-test-image and its
+output is judged the way bootlog judges it (see check_run): the KTAP is
+parsed with its nesting, every plan must be met, every result must pass,
+every listed case must be there and may skip only for the one reason the
+list declares, and no other case may skip.
 """
 
 import re
@@ -15,8 +19,6 @@ from oeqa.runtime.case import OERuntimeTestCase
 from oeqa.core.decorator.depends import OETestDepends
 from oeqa.runtime.decorator.package import OEHasPackage
 
-# A KTAP result line: "ok 3 name" / "not ok 3 name # reason", any indentation.
-KTAP_RESULT = re.compile(r"^\s*(not ok|ok) \d+ (.*)$")
 # A dmesg timestamp, "[    1.234567] ".
 DMESG_TIME = re.compile(r"^\[[ 0-9.]+\] ?")
 
@@ -76,11 +78,287 @@ def splat_kind(line):
             return kind
     return None
 
+VERSION = re.compile(r"^(KTAP|TAP) version \d+$")
+PLAN = re.compile(r"^1\.\.(\d+)(\s*#.*)?$")
+RESULT = re.compile(r"^(not ok|ok)\s+(\d+)(?:\s+-)?(?:\s+(.*?))?\s*$")
+SUBTEST = re.compile(r"^#\s*Subtest:\s*(.*)$")
+PRINTK = re.compile(r"^\[ *\d+\.\d+\] ?")
+TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")
 
-def failed_results(output):
-    """The 'not ok' lines of KTAP output."""
-    return [line.strip() for line in output.splitlines()
-            if (m := KTAP_RESULT.match(line)) and m.group(1) == "not ok"]
+
+class Test:
+    """One result line, and the subtest document it closes, if any."""
+
+    def __init__(self, number, name, ok, directive, line, subtests):
+        self.number = number
+        self.name = name
+        self.ok = ok
+        self.directive = directive
+        self.line = line
+        self.subtests = subtests
+
+    @property
+    def skipped(self):
+        """SKIP (whether ok or not ok) or an expected failure (TODO, XFAIL)."""
+        word = (self.directive or "").split(" ", 1)[0].upper()
+        return word.startswith("SKIP") or (not self.ok and word in ("TODO", "XFAIL"))
+
+    @property
+    def failed(self):
+        return not self.ok and not self.skipped
+
+    @property
+    def reason(self):
+        """The text after the directive's keyword: SKIP's reason."""
+        return re.sub(r"^[A-Za-z]*", "", self.directive or "").strip()
+
+    @property
+    def leaf(self):
+        sub = self.subtests
+        return sub is None or (not sub.tests and not sub.plan)
+
+
+class Document:
+    """A KTAP document: a top-level one, or the subtests of one test."""
+
+    def __init__(self, indent, line, name=None):
+        self.indent = indent
+        self.line = line
+        self.name = name
+        self.plan = None
+        self.tests = []
+        # A TAP 14 '# Subtest: NAME' at this level, for the next subtest.
+        self.pending = None
+
+    def any_failed(self):
+        return any(t.failed or (t.subtests is not None and t.subtests.any_failed())
+                   for t in self.tests)
+
+
+def split_directive(text):
+    """'description # directive': the first '#' that opens the text or follows a blank."""
+    for i, c in enumerate(text):
+        if c == "#" and (i == 0 or text[i - 1] in " \t"):
+            return text[:i].strip(), text[i + 1:].strip()
+    return text.strip(), None
+
+
+def indentation(line):
+    width = 0
+    for i, c in enumerate(line):
+        if c == " ":
+            width += 1
+        elif c == "\t":
+            width = (width // 4 + 1) * 4
+        else:
+            return width, line[i:].rstrip()
+    return width, ""
+
+
+def parse_ktap(text):
+    """The KTAP documents in text, nested by indentation as KUnit prints them
+    (and as bootlog reads them: a version line or plan deeper than the open
+    document opens a subtest document, which the next result line at the
+    parent's indentation closes). Lines that are not KTAP are ignored; a
+    subtest whose result never came is recorded as a failed test."""
+    documents = []
+    stack = []
+
+    def push(indent, line, name=None):
+        if name is None and stack:
+            name, stack[-1].pending = stack[-1].pending, None
+        stack.append(Document(indent, line, name))
+
+    def adopt_incomplete(parent, child):
+        number = parent.tests[-1].number + 1 if parent.tests else 1
+        parent.tests.append(Test(number, child.name or "", False, "no result line",
+                                 child.line, child))
+
+    def pop_to(indent, inclusive):
+        while len(stack) > 1 and (stack[-1].indent > indent or
+                                  (inclusive and stack[-1].indent == indent)):
+            child = stack.pop()
+            adopt_incomplete(stack[-1], child)
+
+    def close_all():
+        pop_to(-1, True)
+        if stack:
+            documents.append(stack.pop())
+
+    for number, raw in enumerate(text.splitlines(), 1):
+        indent, body = indentation(raw.rstrip("\r"))
+        if not stack:
+            if VERSION.match(body):
+                stack.append(Document(indent, number))
+            continue
+        root = stack[0].indent
+        if indent <= root and VERSION.match(body):
+            close_all()
+            stack.append(Document(indent, number))
+            continue
+        if indent < root:
+            continue
+        if VERSION.match(body):
+            pop_to(indent, True)
+            push(indent, number)
+            continue
+        m = SUBTEST.match(body)
+        if m:
+            pop_to(indent, False)
+            top = stack[-1]
+            if top.indent < indent:
+                push(indent, number, m.group(1).strip())
+            elif len(stack) > 1 and top.name is None and top.plan is None and not top.tests:
+                top.name = m.group(1).strip()
+            else:
+                top.pending = m.group(1).strip()
+            continue
+        m = PLAN.match(body)
+        if m:
+            pop_to(indent, False)
+            if stack[-1].indent < indent:
+                push(indent, number)
+            if stack[-1].plan is None:
+                stack[-1].plan = int(m.group(1))
+            continue
+        m = RESULT.match(body)
+        if m:
+            child = None
+            while len(stack) > 1 and stack[-1].indent > indent:
+                deeper = stack.pop()
+                if child is not None:
+                    adopt_incomplete(deeper, child)
+                child = deeper
+            if stack[-1].indent < indent:
+                if child is not None:
+                    adopt_incomplete(stack[-1], child)
+                push(indent, number)
+                child = None
+            description, directive = split_directive(m.group(3) or "")
+            name = description or (child.name if child is not None and child.name else "")
+            stack[-1].tests.append(Test(int(m.group(2)), name, m.group(1) == "ok",
+                                        directive, number, child))
+    close_all()
+    return documents
+
+
+def runner_lines(text):
+    """The lines without a printk timestamp: on a serial console the
+    runner's, the kernel's lines being the others. Where a kernel record
+    cut a runner line in two ('    ok 3 alloc_[    2.3] cma: ...' then
+    'zero_size'), the two halves are joined again, as bootlog does
+    (tools/bootlog/src/console.rs)."""
+    lines = []
+    pending = None
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        m = TIMESTAMP.search(line)
+        if m is None:
+            lines.append(line if pending is None else pending + line)
+            pending = None
+        elif m.start() > 0:
+            pending = (pending or "") + line[:m.start()]
+    if pending is not None:
+        lines.append(pending)
+    return "\n".join(lines)
+
+
+def parse_listing(text):
+    """`dma-heap test --list`: [(name, reason or None)], reason None for must-pass."""
+    cases = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, rest = line.partition(" ")
+        word, _, reason = rest.partition(" ")
+        if word == "must-pass" and not reason:
+            cases.append((name, None))
+        elif word == "may-skip" and reason.strip():
+            cases.append((name, reason.strip()))
+        else:
+            raise ValueError("not a dma-heap test --list line: %r" % line)
+    return cases
+
+
+def walk(documents):
+    """(path, test) of every test, deeper ones first; paths as bootlog names them."""
+    found = []
+
+    def visit(doc, path):
+        for t in doc.tests:
+            name = t.name or "#%d" % t.number
+            full = "%s.%s" % (path, name) if path else name
+            if t.subtests is not None:
+                visit(t.subtests, full)
+            found.append((full, t))
+
+    for doc in documents:
+        visit(doc, "")
+    return found
+
+
+def failures(documents):
+    """The failed tests, each once: a failed result whose own subtests all
+    passed (or that has none) is reported, a failed suite of failed cases
+    only through its cases."""
+    return ["failed: %s (line %d%s)" % (path, t.line, ", # " + t.directive if t.directive else "")
+            for path, t in walk(documents)
+            if t.failed and (t.subtests is None or not t.subtests.any_failed())]
+
+
+def check_plans(documents):
+    """Every document has as many results as its plan, numbered 1..N."""
+    problems = []
+
+    def visit(doc, path):
+        numbers = [t.number for t in doc.tests]
+        if doc.plan is not None and numbers != list(range(1, doc.plan + 1)):
+            problems.append("%s planned 1..%d but reported results %s (line %d)"
+                            % (path or "the top-level document", doc.plan, numbers, doc.line))
+        for t in doc.tests:
+            if t.subtests is not None:
+                name = t.name or "#%d" % t.number
+                visit(t.subtests, "%s.%s" % (path, name) if path else name)
+
+    for doc in documents:
+        visit(doc, "")
+    return problems
+
+
+def check_run(listing, output):
+    """The problems of a `dma-heap test` run (its KTAP output) against its
+    `dma-heap test --list` listing; an empty list if the run passed."""
+    cases = parse_listing(listing)
+    # A console capture also has the kernel's lines: not the runner's.
+    documents = parse_ktap(runner_lines(output))
+    if not documents:
+        return ["no KTAP in the output"]
+    problems = check_plans(documents) + failures(documents)
+    tests = walk(documents)
+    by_path = {}
+    for path, t in tests:
+        by_path.setdefault(path, []).append(t)
+    listed = {name for name, _ in cases}
+    for name, reason in cases:
+        if name.endswith(".*"):
+            continue
+        if name not in by_path:
+            problems.append("missing: %s (the run must have it)" % name)
+            continue
+        for t in by_path[name]:
+            if t.skipped and t.reason != reason:
+                problems.append("skipped for an undeclared reason: %s (# %s; %s)"
+                                % (name, t.directive, "must pass" if reason is None
+                                   else "may only skip with %r" % reason))
+    wildcards = [(name[:-2], reason) for name, reason in cases if name.endswith(".*")]
+    for path, t in tests:
+        if not (t.leaf and t.skipped) or path in listed:
+            continue
+        if not any(path.startswith(prefix + ".") and t.reason == reason
+                   for prefix, reason in wildcards):
+            problems.append("skipped but not declared to: %s (# %s)" % (path, t.directive))
+    return problems
 
 
 class CoherentHeapTest(OERuntimeTestCase):
@@ -97,17 +375,26 @@ class CoherentHeapTest(OERuntimeTestCase):
     @OETestDepends(['coherent_heap.CoherentHeapTest.test_module_loaded'])
     @OEHasPackage(['dma-heap-tools'])
     def test_dma_heap_suites(self):
+        # The cases this system must run: from its device tree, command line
+        # and what its kernel shows (no kernel configuration on the target).
+        status, listing = self.target.run('dma-heap test --list 2>/dev/null')
+        self.assertEqual(status, 0, msg='dma-heap test --list failed:\n%s' % listing)
         # Prints KTAP; exits 1 if a case failed.
         status, output = self.target.run('dma-heap test', timeout=900)
-        self.assertTrue(KTAP_RESULT.search(output) or 'ok ' in output,
-                        msg='dma-heap test printed no KTAP result:\n%s' % output)
-        self.assertEqual(status, 0, msg='dma-heap test failed (exit %d):\n%s\n\nfull output:\n%s'
-                         % (status, '\n'.join(failed_results(output)), output))
+        problems = check_run(listing, output)
+        self.assertEqual(problems, [], msg='dma-heap test:\n%s\n\nfull output:\n%s'
+                         % ('\n'.join(problems), output))
+        self.assertEqual(status, 0, msg='dma-heap test exited %d:\n%s' % (status, output))
 
     @OETestDepends(['coherent_heap.CoherentHeapTest.test_module_loaded'])
     @OEHasPackage(['kselftest-dmabuf-heaps'])
     def test_kselftest_dmabuf_heaps(self):
+        # As kselftest/runner.sh judges it: the exit code; and its TAP as
+        # bootlog does: the plan met, no result failed.
         status, output = self.target.run('/usr/lib/kselftests/dmabuf-heap', timeout=600)
+        documents = parse_ktap(output)
+        self.assertEqual(len(documents), 1, msg='no TAP from the selftest:\n%s' % output)
+        self.assertEqual(check_plans(documents) + failures(documents), [], msg=output)
         self.assertEqual(status, 0, msg='dmabuf-heap selftest failed (exit %d):\n%s' % (status, output))
 
     @OETestDepends(['ssh.SSHTest.test_ssh'])
@@ -116,10 +403,13 @@ class CoherentHeapTest(OERuntimeTestCase):
         self.assertEqual(status, 0, msg=output)
         if 'KTAP version' not in output:
             self.skipTest('no KUnit output in the kernel log (kernel without test.cfg)')
-        self.assertRegex(output, r'(?m)^\[[ 0-9.]+\]\s*ok \d+ dma_coherent_pool\b',
-                         msg='no passing dma_coherent_pool KUnit suite in the kernel log:\n%s' % output)
-        self.assertEqual(failed_results(re.sub(r'(?m)^\[[ 0-9.]+\] ?', '', output)), [],
-                         msg='KUnit failures in the kernel log')
+        kernel = "\n".join(PRINTK.sub("", l) for l in output.splitlines() if PRINTK.match(l))
+        documents = parse_ktap(kernel)
+        suites = [t.name for d in documents for t in d.tests]
+        self.assertIn('dma_coherent_pool', suites,
+                      msg='no dma_coherent_pool KUnit suite in the kernel log:\n%s' % output)
+        self.assertEqual(check_plans(documents) + failures(documents), [],
+                         msg='KUnit failures in the kernel log:\n%s' % output)
 
     @OETestDepends(['coherent_heap.CoherentHeapTest.test_dma_heap_suites',
                     'coherent_heap.CoherentHeapTest.test_kselftest_dmabuf_heaps'])

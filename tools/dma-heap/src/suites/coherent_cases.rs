@@ -20,7 +20,7 @@ use heap_rules::rules::LOG_PREFIX;
 use heap_rules::{Classification, LogLine};
 
 use super::stress::{self, StressConfig};
-use super::{checked, gate, Env, NO_COHERENT_DRIVER};
+use super::{checked, declares_coherent, System};
 use crate::debugfs::{HeapStats, LiveBuffer};
 use crate::error::{errno_name, Error, Result};
 use crate::heap::DEFAULT_FD_FLAGS;
@@ -30,6 +30,7 @@ use crate::module::{self, LoadOutcome, ProcModule};
 use crate::size::{format_bytes, format_size, size_tag};
 use crate::stats::percent;
 use crate::sys;
+use crate::system::Build;
 
 /// An accepted coherent heap and what the device tree says about it.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ struct Target {
     size: Option<u64>,
 }
 
-fn targets(env: &Env) -> Vec<Target> {
+fn targets(env: &System) -> Vec<Target> {
     env.inventory
         .coherent
         .exported()
@@ -56,7 +57,7 @@ fn targets(env: &Env) -> Vec<Target> {
         .collect()
 }
 
-fn read_stats(env: &Env, heap: &str) -> Result<HeapStats> {
+fn read_stats(env: &System, heap: &str) -> Result<HeapStats> {
     HeapStats::read_in(&env.coherent_debugfs, heap)
 }
 
@@ -274,6 +275,9 @@ pub(crate) fn check_no_warnings(lines: &[&str]) -> Outcome {
     }
 }
 
+/// Skip reason of the `coherent_module` cases when the driver is built in.
+pub const BUILT_IN: &str = "coherent_heap is built in";
+
 /// `module_load`: what init's loading of the module came to.
 pub(crate) fn judge_module_load(
     load: Option<&LoadOutcome>,
@@ -300,11 +304,15 @@ pub(crate) fn judge_module_load(
         )),
     };
     let not_a_module = || {
-        Outcome::Skip(if driver_present {
-            "coherent_heap is built in".into()
+        if driver_present {
+            Outcome::Skip(BUILT_IN.into())
         } else {
-            NO_COHERENT_DRIVER.into()
-        })
+            Outcome::Fail(format!(
+                "no {} module for this kernel under {} and the driver is not built in",
+                module::NAME,
+                module::LIB_MODULES
+            ))
+        }
     };
     match load {
         Some(LoadOutcome::Loaded { path, params }) => {
@@ -394,10 +402,17 @@ pub(crate) fn judge_unload(
 // ---------------------------------------------------------- coherent_module
 
 /// The module's own checks decide themselves whether the driver is a
-/// module, so they are not gated on the driver's presence.
-pub(super) fn coherent_module(_env: &Env) -> Vec<Case<Env>> {
+/// module. Listed when the device tree gives the driver work, or the kernel
+/// or the image has the driver; declared to skip when the kernel has it
+/// built in.
+pub(super) fn coherent_module(env: &System) -> Vec<Case<System>> {
+    let has_driver = env.kernel.coherent != Build::Absent || env.module.file.is_some();
+    if !declares_coherent(env) && !has_driver {
+        return Vec::new();
+    }
+    let built_in = env.kernel.coherent == Build::BuiltIn;
     vec![
-        Case::new("module_load", |env: &Env, log: &mut Log| {
+        Case::new("module_load", |env: &System, log: &mut Log| {
             let entry = module::proc_entry(module::NAME);
             judge_module_load(
                 env.module.load.as_ref(),
@@ -406,16 +421,17 @@ pub(super) fn coherent_module(_env: &Env) -> Vec<Case<Env>> {
                 env.coherent_present(),
                 log,
             )
-        }),
-        Case::new("module_unload_refused", |env: &Env, log: &mut Log| {
+        })
+        .may_skip_if(built_in, BUILT_IN),
+        Case::new("module_unload_refused", |env: &System, log: &mut Log| {
             let Some(before) = module::proc_entry(module::NAME) else {
-                return Outcome::Skip(if env.module.file.is_some() {
-                    "coherent_heap is not loaded".into()
+                return if env.module.file.is_some() {
+                    Outcome::Skip("coherent_heap is not loaded".into())
                 } else if env.coherent_present() {
-                    "coherent_heap is built in".into()
+                    Outcome::Skip(BUILT_IN.into())
                 } else {
-                    NO_COHERENT_DRIVER.into()
-                });
+                    Outcome::Fail("the driver is neither loaded nor built in".into())
+                };
             };
             let heaps = env
                 .inventory
@@ -433,20 +449,21 @@ pub(super) fn coherent_module(_env: &Env) -> Vec<Case<Env>> {
             let result = sys::delete_module(name, libc::O_NONBLOCK);
             let after = module::proc_entry(module::NAME);
             judge_unload(result, heaps, &before, after.as_ref(), log)
-        }),
+        })
+        .may_skip_if(built_in, BUILT_IN),
     ]
 }
 
 // ------------------------------------------------------------- coherent_log
 
-pub(super) fn coherent_log(env: &Env) -> Vec<Case<Env>> {
+pub(super) fn coherent_log(env: &System) -> Vec<Case<System>> {
     let expected = &env.inventory.coherent;
     let mut cases = Vec::new();
     for v in &expected.verdicts {
         let Some(line) = v.line.clone() else { continue };
         cases.push(Case::new(
             format!("line_{}", v.name),
-            move |_: &Env, log: &mut Log| {
+            move |_: &System, log: &mut Log| {
                 checked(|| {
                     let klog = crate::kmsg::read()?;
                     if klog.truncated {
@@ -461,7 +478,7 @@ pub(super) fn coherent_log(env: &Env) -> Vec<Case<Env>> {
     let exp = expected.clone();
     cases.push(Case::new(
         "no_unexpected_lines",
-        move |_: &Env, log: &mut Log| {
+        move |_: &System, log: &mut Log| {
             checked(|| {
                 let klog = crate::kmsg::read()?;
                 let lines: Vec<&str> = klog.lines().collect();
@@ -471,19 +488,19 @@ pub(super) fn coherent_log(env: &Env) -> Vec<Case<Env>> {
             })
         },
     ));
-    cases.push(Case::new("no_warnings", |_: &Env, _: &mut Log| {
+    cases.push(Case::new("no_warnings", |_: &System, _: &mut Log| {
         checked(|| {
             let klog = crate::kmsg::read()?;
             let lines: Vec<&str> = klog.lines().collect();
             Ok(check_no_warnings(&lines))
         })
     }));
-    gate(env, cases)
+    cases
 }
 
 // --------------------------------------------------------- coherent_debugfs
 
-pub(super) fn coherent_debugfs(env: &Env) -> Vec<Case<Env>> {
+pub(super) fn coherent_debugfs(env: &System) -> Vec<Case<System>> {
     let mut cases = Vec::new();
     let expected: Vec<String> = {
         let mut v: Vec<String> = env
@@ -498,7 +515,7 @@ pub(super) fn coherent_debugfs(env: &Env) -> Vec<Case<Env>> {
     };
     cases.push(Case::new(
         "directory_lists_heaps",
-        move |env: &Env, _: &mut Log| {
+        move |env: &System, _: &mut Log| {
             checked(|| {
                 let found = crate::debugfs::list_in(&env.coherent_debugfs)?;
                 Ok(if found == expected {
@@ -518,7 +535,7 @@ pub(super) fn coherent_debugfs(env: &Env) -> Vec<Case<Env>> {
         let tt = t.clone();
         cases.push(Case::new(
             format!("{}_stats_match_dt", t.heap),
-            move |env: &Env, log: &mut Log| {
+            move |env: &System, log: &mut Log| {
                 checked(|| {
                     let s = read_stats(env, &tt.heap)?;
                     log.note(format!(
@@ -534,12 +551,12 @@ pub(super) fn coherent_debugfs(env: &Env) -> Vec<Case<Env>> {
         let tt = t.clone();
         cases.push(Case::new(
             format!("{}_stats_track_buffers", t.heap),
-            move |env: &Env, _: &mut Log| checked(|| stats_track_buffers(env, &tt)),
+            move |env: &System, _: &mut Log| checked(|| stats_track_buffers(env, &tt)),
         ));
         let tt = t.clone();
         cases.push(Case::new(
             format!("{}_stats_count_failures", t.heap),
-            move |env: &Env, _: &mut Log| {
+            move |env: &System, _: &mut Log| {
                 checked(|| {
                     let s0 = read_stats(env, &tt.heap)?;
                     let heap = Heap::open(&tt.heap)?;
@@ -563,15 +580,15 @@ pub(super) fn coherent_debugfs(env: &Env) -> Vec<Case<Env>> {
         let tt = t.clone();
         cases.push(Case::new(
             format!("{}_mapping_keeps_buffer", t.heap),
-            move |env: &Env, _: &mut Log| checked(|| mapping_keeps_buffer(env, &tt)),
+            move |env: &System, _: &mut Log| checked(|| mapping_keeps_buffer(env, &tt)),
         ));
     }
-    gate(env, cases)
+    cases
 }
 
 /// Allocates a few buffers, checks debugfs lists them, frees them, checks
 /// everything is back.
-fn stats_track_buffers(env: &Env, t: &Target) -> Result<Outcome> {
+fn stats_track_buffers(env: &System, t: &Target) -> Result<Outcome> {
     let s0 = read_stats(env, &t.heap)?;
     let page = env.page_size;
     // Small and large, powers of two and not; as many as fit comfortably.
@@ -603,7 +620,7 @@ fn stats_track_buffers(env: &Env, t: &Target) -> Result<Outcome> {
 
 /// A mapping keeps the buffer (and its pool memory) alive after its fd is
 /// closed; unmapping frees it.
-fn mapping_keeps_buffer(env: &Env, t: &Target) -> Result<Outcome> {
+fn mapping_keeps_buffer(env: &System, t: &Target) -> Result<Outcome> {
     let s0 = read_stats(env, &t.heap)?;
     let len = (16 * env.page_size).min(s0.size);
     let buf = Heap::open(&t.heap)?.alloc(len, DEFAULT_FD_FLAGS, 0)?;
@@ -654,38 +671,36 @@ pub(crate) fn fill_sizes(size: Option<u64>, page: u64) -> Vec<u64> {
     v
 }
 
-pub(super) fn coherent_alloc(env: &Env) -> Vec<Case<Env>> {
+pub(super) fn coherent_alloc(env: &System) -> Vec<Case<System>> {
     let mut cases = Vec::new();
     for t in targets(env) {
-        for len in fill_sizes(t.size, env.page_size) {
-            let name = format!("{}_fill_{}_enomem", t.heap, size_tag(len));
-            match t.size {
-                Some(size) if len > size => cases.push(Case::skip(
-                    name,
-                    format!("heap '{}' holds only {}", t.heap, format_size(size)),
-                )),
-                _ => {
-                    let tt = t.clone();
-                    cases.push(Case::new(name, move |env: &Env, log: &mut Log| {
-                        checked(|| fill_until_enomem(env, &tt, len, log))
-                    }));
-                }
-            }
+        // A buffer size beyond the pool is not a case: it could only skip.
+        for len in fill_sizes(t.size, env.page_size)
+            .into_iter()
+            .filter(|&l| t.size.is_none_or(|s| l <= s))
+        {
+            let tt = t.clone();
+            cases.push(Case::new(
+                format!("{}_fill_{}_enomem", t.heap, size_tag(len)),
+                move |env: &System, log: &mut Log| {
+                    checked(|| fill_until_enomem(env, &tt, len, log))
+                },
+            ));
         }
         let tt = t.clone();
         cases.push(Case::new(
             format!("{}_freed_memory_zeroed", t.heap),
-            move |env: &Env, log: &mut Log| checked(|| freed_memory_zeroed(env, &tt, log)),
+            move |env: &System, log: &mut Log| checked(|| freed_memory_zeroed(env, &tt, log)),
         ));
         let tt = t.clone();
         cases.push(Case::new(
             format!("{}_refill_zeroed", t.heap),
-            move |env: &Env, log: &mut Log| checked(|| refill_zeroed(env, &tt, log)),
+            move |env: &System, log: &mut Log| checked(|| refill_zeroed(env, &tt, log)),
         ));
         let h = t.heap.clone();
         cases.push(Case::new(
             format!("{}_mmap_private_einval", t.heap),
-            move |env: &Env, _: &mut Log| {
+            move |env: &System, _: &mut Log| {
                 checked(|| {
                     let buf = Heap::open(&h)?.alloc(2 * env.page_size, DEFAULT_FD_FLAGS, 0)?;
                     let len = 2 * env.page_size as usize;
@@ -710,20 +725,20 @@ pub(super) fn coherent_alloc(env: &Env) -> Vec<Case<Env>> {
         let h = t.heap.clone();
         cases.push(Case::new(
             format!("{}_mmap_beyond_size_fails", t.heap),
-            move |env: &Env, log: &mut Log| checked(|| mmap_beyond_size(env, &h, log)),
+            move |env: &System, log: &mut Log| checked(|| mmap_beyond_size(env, &h, log)),
         ));
         let h = t.heap.clone();
         cases.push(Case::new(
             format!("{}_mmap_at_offset", t.heap),
-            move |env: &Env, _: &mut Log| checked(|| mmap_at_offset(env, &h)),
+            move |env: &System, _: &mut Log| checked(|| mmap_at_offset(env, &h)),
         ));
     }
-    gate(env, cases)
+    cases
 }
 
 /// Allocates `len`-byte buffers until `ENOMEM`, checks them in debugfs,
 /// frees them, then allocates the whole region as one buffer.
-fn fill_until_enomem(env: &Env, t: &Target, len: u64, log: &mut Log) -> Result<Outcome> {
+fn fill_until_enomem(env: &System, t: &Target, len: u64, log: &mut Log) -> Result<Outcome> {
     let s0 = read_stats(env, &t.heap)?;
     let size = s0.size;
     if len > size {
@@ -820,7 +835,7 @@ fn fill_until_enomem(env: &Env, t: &Target, len: u64, log: &mut Log) -> Result<O
 }
 
 /// Allocate, write non-zero, free, allocate the same size: all zero.
-fn freed_memory_zeroed(env: &Env, t: &Target, log: &mut Log) -> Result<Outcome> {
+fn freed_memory_zeroed(env: &System, t: &Target, log: &mut Log) -> Result<Outcome> {
     let s0 = read_stats(env, &t.heap)?;
     let len = (1u64 << 20).min(s0.size);
     let heap = Heap::open(&t.heap)?;
@@ -850,7 +865,7 @@ fn freed_memory_zeroed(env: &Env, t: &Target, log: &mut Log) -> Result<Outcome> 
 
 /// Write the whole region non-zero through one buffer, free it, then fill
 /// the region with 1 MiB buffers: every byte of every one must be zero.
-fn refill_zeroed(env: &Env, t: &Target, log: &mut Log) -> Result<Outcome> {
+fn refill_zeroed(env: &System, t: &Target, log: &mut Log) -> Result<Outcome> {
     let s0 = read_stats(env, &t.heap)?;
     let heap = Heap::open(&t.heap)?;
     let mut errs = Vec::new();
@@ -888,7 +903,7 @@ fn refill_zeroed(env: &Env, t: &Target, log: &mut Log) -> Result<Outcome> {
     Ok(outcome(errs))
 }
 
-fn mmap_beyond_size(env: &Env, heap: &str, log: &mut Log) -> Result<Outcome> {
+fn mmap_beyond_size(env: &System, heap: &str, log: &mut Log) -> Result<Outcome> {
     let page = env.page_size;
     let buf = Heap::open(heap)?.alloc(2 * page, DEFAULT_FD_FLAGS, 0)?;
     let rw = libc::PROT_READ | libc::PROT_WRITE;
@@ -919,7 +934,7 @@ fn mmap_beyond_size(env: &Env, heap: &str, log: &mut Log) -> Result<Outcome> {
     Ok(outcome(errs))
 }
 
-fn mmap_at_offset(env: &Env, heap: &str) -> Result<Outcome> {
+fn mmap_at_offset(env: &System, heap: &str) -> Result<Outcome> {
     let page = env.page_size;
     let buf = Heap::open(heap)?.alloc(4 * page, DEFAULT_FD_FLAGS, 0)?;
     let mut full = buf.mmap()?;
@@ -969,24 +984,25 @@ fn mmap_at_offset(env: &Env, heap: &str) -> Result<Outcome> {
 
 // ---------------------------------------------------------- coherent_stress
 
-pub(super) fn coherent_stress(env: &Env) -> Vec<Case<Env>> {
+pub(super) fn coherent_stress(env: &System) -> Vec<Case<System>> {
     // The largest pool: most room for 4 children's buffers.
     let target = targets(env).into_iter().max_by_key(|t| t.size.unwrap_or(0));
-    let cases = vec![match target {
-        None => Case::skip("parallel_stress", "no coherent heap expected"),
-        Some(t) => Case::new("parallel_stress", move |env: &Env, log: &mut Log| {
-            checked(|| parallel_stress(env, &t, log))
-        }),
-    }];
-    gate(env, cases)
+    target
+        .map(|t| {
+            Case::new("parallel_stress", move |env: &System, log: &mut Log| {
+                checked(|| parallel_stress(env, &t, log))
+            })
+        })
+        .into_iter()
+        .collect()
 }
 
-fn parallel_stress(env: &Env, t: &Target, log: &mut Log) -> Result<Outcome> {
+fn parallel_stress(env: &System, t: &Target, log: &mut Log) -> Result<Outcome> {
     let s0 = read_stats(env, &t.heap)?;
     let mut cfg = StressConfig::default();
     cfg.max_size = cfg.max_size.min(s0.size / 4).max(env.page_size);
     let start = Instant::now();
-    let results = stress::run_children(&t.heap, &cfg, env.page_size)?;
+    let results = stress::run_children(&env.exe, &t.heap, &cfg, env.page_size)?;
     let tot = stress::totals(&results);
     log.note(format!(
         "heap {}: {} processes x {} steps, sizes {}-{}: {} allocations ({}), {} x ENOMEM, {:.1} s{}",
@@ -1215,10 +1231,11 @@ mod tests {
             judge_module_load(Some(&LoadOutcome::NoFile), None, None, true, &mut log),
             Outcome::Skip("coherent_heap is built in".into())
         );
-        assert_eq!(
+        // No module file and not built in: the image lacks the module.
+        assert!(matches!(
             judge_module_load(Some(&LoadOutcome::NoFile), None, None, false, &mut log),
-            Outcome::Skip(NO_COHERENT_DRIVER.into())
-        );
+            Outcome::Fail(m) if m == "no coherent_heap module for this kernel under /lib/modules and the driver is not built in"
+        ));
         // Not run as init.
         assert_eq!(
             judge_module_load(None, Some(path), Some(&live), true, &mut log),

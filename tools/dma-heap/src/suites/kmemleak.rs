@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::Env;
+use super::System;
 use crate::error::errno_text;
 use crate::ktap::{Case, Log, Outcome};
 
@@ -36,27 +36,39 @@ pub const NO_KMEMLEAK: &str = "kernel built without CONFIG_DEBUG_KMEMLEAK";
 /// ` 0xADDR (size N):`, or ` (phys)` / ` (percpu)` then the address.
 pub const REPORT_HEADER: &str = "unreferenced object";
 
-/// The suite: one case, `scan_clean`.
-pub fn kmemleak(env: &Env) -> Vec<Case<Env>> {
-    const NAME: &str = "scan_clean";
-    if env.kmemleak.exists() {
-        return vec![Case::new(NAME, scan_clean)];
-    }
-    let debugfs = env.kmemleak.parent().unwrap_or(Path::new("/"));
-    let mounted = std::fs::read_dir(debugfs).is_ok_and(|mut d| d.next().is_some());
-    let reason = if mounted {
-        NO_KMEMLEAK.to_string()
+/// Skip reason with `kmemleak=off` on the command line.
+pub const KMEMLEAK_OFF: &str = "kmemleak=off on the kernel command line";
+
+/// The suite: one case, `scan_clean`, declared to skip on a kernel without
+/// kmemleak (or with `kmemleak=off`).
+pub fn kmemleak(env: &System) -> Vec<Case<System>> {
+    let declared = if !env.kernel.kmemleak {
+        Some(NO_KMEMLEAK)
+    } else if env.kmemleak_param.as_deref() == Some("off") {
+        Some(KMEMLEAK_OFF)
     } else {
-        format!(
-            "{} is not there (debugfs not mounted?)",
-            env.kmemleak.display()
-        )
+        None
     };
-    vec![Case::skip(NAME, reason)]
+    vec![Case::new("scan_clean", scan_clean)
+        .may_skip_if(declared.is_some(), declared.unwrap_or_default())]
 }
 
-fn scan_clean(env: &Env, log: &mut Log) -> Outcome {
+/// Why kmemleak's file is missing: a kernel without it, or no debugfs.
+fn missing(path: &Path) -> Outcome {
+    let debugfs = path.parent().unwrap_or(Path::new("/"));
+    let mounted = std::fs::read_dir(debugfs).is_ok_and(|mut d| d.next().is_some());
+    Outcome::Skip(if mounted {
+        NO_KMEMLEAK.to_string()
+    } else {
+        format!("{} is not there (debugfs not mounted?)", path.display())
+    })
+}
+
+fn scan_clean(env: &System, log: &mut Log) -> Outcome {
     let path = env.kmemleak.as_path();
+    if !path.exists() {
+        return missing(path);
+    }
     if !env.kmemleak_wait.is_zero() {
         log.note(format!(
             "waiting {} s first: kmemleak only reports objects at least {} s old",
@@ -96,7 +108,7 @@ fn scan_clean(env: &Env, log: &mut Log) -> Outcome {
 /// Writing `scan` gave `EPERM`: kmemleak is off.
 fn disabled(param: Option<&str>, log: &mut Log) -> Outcome {
     if param == Some("off") {
-        return Outcome::Skip("kmemleak=off on the kernel command line".into());
+        return Outcome::Skip(KMEMLEAK_OFF.into());
     }
     if let Ok(klog) = crate::kmsg::read() {
         for l in klog.lines().filter(|l| l.contains("kmemleak")).take(5) {

@@ -9,19 +9,27 @@
 //! together hold more than the pool: the child counts it, frees a buffer
 //! and goes on. Anything else ends the child with an error.
 //!
-//! Children report through a pipe one line, [`ChildReport::encode`]; the
-//! parent then checks the heap's debugfs statistics: back to where they
-//! were, with exactly as many allocations and failures more as the
-//! children counted.
+//! Each child is this program again (`/proc/self/exe`), started with the
+//! hidden subcommand [`CHILD_COMMAND`], not a `fork()` of the runner: the
+//! runner may have threads by then (the selftest's output reader), and a
+//! forked copy of a multithreaded process may only call async-signal-safe
+//! functions. A child prints one line, [`ChildReport::encode`], on its
+//! standard output; the parent then checks the heap's debugfs statistics:
+//! back to where they were, with exactly as many allocations and failures
+//! more as the children counted.
 
-use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::heap::{first_nonzero, Access, DmaBuf, Fill, Heap, Mapping, Phase, DEFAULT_FD_FLAGS};
 use crate::prng::XorShift64;
-use crate::sys::{self, ExitStatus, Forked};
+
+/// The hidden `dma-heap` subcommand that runs one child:
+/// `dma-heap stress-child HEAP INDEX PAGE CONFIG` ([`StressConfig::encode`]).
+pub const CHILD_COMMAND: &str = "stress-child";
 
 /// What the stress run does.
 #[derive(Debug, Clone)]
@@ -53,6 +61,54 @@ impl Default for StressConfig {
             time_budget: Duration::from_secs(8),
             seed: 0x5eed_c0de_4ea9,
         }
+    }
+}
+
+impl StressConfig {
+    /// One word per field, `key=value`, for a child's command line.
+    pub fn encode(&self) -> String {
+        format!(
+            "children={} steps={} min_size={} max_size={} max_live={} time_budget_ms={} seed={}",
+            self.children,
+            self.steps,
+            self.min_size,
+            self.max_size,
+            self.max_live,
+            self.time_budget.as_millis(),
+            self.seed
+        )
+    }
+
+    /// Parses [`StressConfig::encode`]'s words; every field must be there.
+    pub fn decode(text: &str) -> std::result::Result<StressConfig, String> {
+        let mut cfg = StressConfig::default();
+        let mut seen = Vec::new();
+        for word in text.split_whitespace() {
+            let (k, v) = word
+                .split_once('=')
+                .ok_or_else(|| format!("'{word}': expected key=value"))?;
+            let n: u64 = v
+                .parse()
+                .map_err(|_| format!("'{word}': {v} is not a number"))?;
+            match k {
+                "children" => cfg.children = n as usize,
+                "steps" => cfg.steps = n,
+                "min_size" => cfg.min_size = n,
+                "max_size" => cfg.max_size = n,
+                "max_live" => cfg.max_live = n as usize,
+                "time_budget_ms" => cfg.time_budget = Duration::from_millis(n),
+                "seed" => cfg.seed = n,
+                _ => return Err(format!("'{word}': unknown key {k}")),
+            }
+            if seen.contains(&k) {
+                return Err(format!("'{word}': {k} given twice"));
+            }
+            seen.push(k);
+        }
+        if seen.len() != 7 {
+            return Err(format!("{} of 7 fields in '{text}'", seen.len()));
+        }
+        Ok(cfg)
     }
 }
 
@@ -240,81 +296,70 @@ pub struct ChildResult {
     pub report: std::result::Result<ChildReport, String>,
 }
 
-/// Forks `cfg.children` children running [`child_main`] on heap `heap`,
-/// waits for all of them and collects their reports.
-///
-/// The caller must be single-threaded (see [`sys::fork`]).
-pub fn run_children(heap: &str, cfg: &StressConfig, page: u64) -> Result<Vec<ChildResult>> {
-    let mut running: Vec<(usize, libc::pid_t, OwnedFd)> = Vec::new();
-    let mut results = Vec::new();
+/// Starts `cfg.children` children, each `exe` (this program:
+/// `/proc/self/exe` in the image) running [`CHILD_COMMAND`] on heap
+/// `heap`, waits for all of them and collects their reports.
+pub fn run_children(
+    exe: &Path,
+    heap: &str,
+    cfg: &StressConfig,
+    page: u64,
+) -> Result<Vec<ChildResult>> {
+    let mut running = Vec::new();
     let mut spawn_error = None;
     for index in 0..cfg.children {
-        let forked = sys::pipe()
-            .map_err(|e| Error::io("pipe", "<stress>", e))
-            .and_then(|(rd, wr)| {
-                let f = sys::fork().map_err(|e| Error::io("fork", "<stress>", e))?;
-                Ok((rd, wr, f))
-            });
-        let (rd, wr, forked) = match forked {
-            Ok(x) => x,
+        let spawned = Command::new(exe)
+            .arg0("dma-heap")
+            .arg(CHILD_COMMAND)
+            .args([heap, &index.to_string(), &page.to_string(), &cfg.encode()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        match spawned {
+            Ok(child) => running.push((index, child)),
             Err(e) => {
                 // Still reap the children already running.
-                spawn_error = Some(e);
+                spawn_error = Some(Error::io("run", exe, e));
                 break;
-            }
-        };
-        match forked {
-            Forked::Child => {
-                drop(rd);
-                let fd = wr.as_raw_fd();
-                // A panic must not reach the runner's hook (which reports a
-                // runner error and, as PID 1, powers off): report it instead.
-                std::panic::set_hook(Box::new(move |info| {
-                    let msg = info.to_string().replace('\n', "; ");
-                    let _ = sys::write_all_fd(fd, format!("panic error={msg}\n").as_bytes());
-                    sys::exit_now(101);
-                }));
-                let report = child_main(heap, cfg, index, page);
-                let code = i32::from(report.error.is_some());
-                let _ = sys::write_all_fd(fd, report.encode().as_bytes());
-                sys::exit_now(code);
-            }
-            Forked::Parent(pid) => {
-                drop(wr);
-                running.push((index, pid, rd));
             }
         }
     }
-    for (index, pid, rd) in running {
-        let mut text = String::new();
-        let read = std::fs::File::from(rd).read_to_string(&mut text);
-        let status = sys::wait_child(pid).map_err(|e| Error::io("waitpid", "<stress>", e))?;
-        let report = match (read, status) {
-            (Err(e), _) => Err(format!("reading its report: {e}")),
-            (Ok(_), ExitStatus::Signaled(sig)) => Err(format!(
-                "killed by signal {sig}{}",
-                if text.is_empty() {
-                    String::new()
-                } else {
-                    format!(" after reporting: {}", text.trim())
-                }
-            )),
-            (Ok(_), ExitStatus::Exited(code)) => match ChildReport::decode(&text) {
-                Some(r) => Ok(r),
-                None if text.starts_with("panic error=") => {
-                    Err(format!("panicked: {}", text["panic error=".len()..].trim()))
-                }
-                None => Err(format!(
-                    "exit status {code}, garbled report {:?}",
-                    text.trim()
-                )),
-            },
+    let mut results = Vec::new();
+    for (index, child) in running {
+        let report = match child.wait_with_output() {
+            Err(e) => Err(format!("waiting for it: {e}")),
+            Ok(out) => judge_child(&out.status, &out.stdout, &out.stderr),
         };
         results.push(ChildResult { index, report });
     }
     match spawn_error {
         Some(e) => Err(e),
         None => Ok(results),
+    }
+}
+
+/// A child's report from how it ended and what it printed.
+fn judge_child(
+    status: &std::process::ExitStatus,
+    stdout: &[u8],
+    stderr: &[u8],
+) -> std::result::Result<ChildReport, String> {
+    let text = String::from_utf8_lossy(stdout);
+    let err = String::from_utf8_lossy(stderr);
+    let last_words = match err.lines().rfind(|l| !l.trim().is_empty()) {
+        Some(l) => format!("; stderr: {}", l.trim()),
+        None => String::new(),
+    };
+    match (status.code(), status.signal()) {
+        (Some(code), _) => ChildReport::decode(&text).ok_or_else(|| {
+            format!(
+                "exit status {code}, no report (stdout {:?}){last_words}",
+                text.trim()
+            )
+        }),
+        (None, Some(sig)) => Err(format!("killed by signal {sig}{last_words}")),
+        (None, None) => Err(format!("unknown wait status {status:?}")),
     }
 }
 
@@ -380,6 +425,35 @@ mod tests {
         assert_eq!(ChildReport::decode(""), None);
         assert_eq!(ChildReport::decode("steps=1 allocs=2"), None);
         assert_eq!(ChildReport::decode("panic error=boom"), None);
+    }
+
+    #[test]
+    fn config_round_trips_for_the_child_command_line() {
+        let cfg = StressConfig {
+            max_size: 1 << 20,
+            time_budget: Duration::from_millis(1500),
+            ..StressConfig::default()
+        };
+        let text = cfg.encode();
+        assert_eq!(
+            text,
+            "children=4 steps=128 min_size=4096 max_size=1048576 max_live=16 time_budget_ms=1500 seed=104375236054697"
+        );
+        let back = StressConfig::decode(&text).unwrap();
+        assert_eq!(back.encode(), text);
+        assert_eq!(back.time_budget, Duration::from_millis(1500));
+        assert!(StressConfig::decode("children=4")
+            .unwrap_err()
+            .contains("1 of 7"));
+        assert!(StressConfig::decode(&format!("{text} steps=1"))
+            .unwrap_err()
+            .contains("given twice"));
+        assert!(StressConfig::decode("children=x")
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(StressConfig::decode("colour=4")
+            .unwrap_err()
+            .contains("unknown key"));
     }
 
     #[test]
