@@ -119,6 +119,18 @@ impl Cmdline {
             .unwrap_or_default()
     }
 
+    /// `dmaheap.suites=NAME,...`: the suites to run, in their usual order;
+    /// `None` (the default) for all of them.
+    pub fn suites(&self) -> Option<Vec<String>> {
+        self.get("dmaheap.suites").map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+    }
+
     /// `dmaheap.run=`: `test` (default), `demo` or `bench`.
     pub fn run_mode(&self) -> Result<RunMode> {
         match self.get("dmaheap.run") {

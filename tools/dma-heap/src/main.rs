@@ -414,7 +414,7 @@ fn cmd_list_cases(
         }
         (_, kernel) => System::probe(&Cmdline::read().unwrap_or_default(), None, kernel),
     };
-    let listed = suites::list_all(&system);
+    let listed = suites::list_all(&system)?;
     let text = match format {
         TestFormat::Json => {
             let mut s =
@@ -549,7 +549,7 @@ fn cmd_alloc(heap: &str, size: u64, fill: Option<u8>) -> Result<()> {
 /// Runs the suites; `Ok(false)` if a case failed.
 fn run_tests(system: &System) -> Result<bool> {
     let mut w = ktap::Writer::new(io::stdout().lock());
-    let totals = suites::run_all(&mut w, system).map_err(stdout_err)?;
+    let totals = suites::run_all(&mut w, system)?;
     Ok(totals.fail == 0)
 }
 

@@ -14,11 +14,12 @@
 //! `scan_clean` without kmemleak.
 
 mod coherent_cases;
+mod import;
 pub mod kmemleak;
 pub mod kselftest;
 pub mod stress;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::Path;
 
 use heap_rules::mainline::SYSTEM;
@@ -85,6 +86,10 @@ pub const SUITES: &[Suite<System>] = &[
         cases: coherent_cases::coherent_stress,
     },
     Suite {
+        name: "coherent_import",
+        cases: import::coherent_import,
+    },
+    Suite {
         name: "kselftest_dmabuf_heaps",
         cases: kselftest::kselftest_dmabuf_heaps,
     },
@@ -101,15 +106,43 @@ pub const SUITES: &[Suite<System>] = &[
 /// Buffer sizes every heap is exercised with.
 pub const SIZES: [u64; 3] = [4 << 10, 1 << 20, 8 << 20];
 
-/// Prints the KTAP report of all suites to `out`.
-pub fn run_all<W: Write>(out: &mut ktap::Writer<W>, env: &System) -> io::Result<Totals> {
-    ktap::run(out, &env.header(), SUITES, env)
+/// The suites `dmaheap.suites=` chose ([`System::suites`]), in run order;
+/// all of them by default. An unknown name is an error.
+pub fn selected(env: &System) -> Result<Vec<Suite<System>>> {
+    if let Some(names) = &env.suites {
+        if let Some(bad) = names.iter().find(|n| !SUITES.iter().any(|s| s.name == *n)) {
+            let known: Vec<&str> = SUITES.iter().map(|s| s.name).collect();
+            return Err(Error::InvalidArgument {
+                arg: "dmaheap.suites",
+                value: bad.clone(),
+                msg: format!("no such suite; known: {}", known.join(", ")),
+            });
+        }
+    }
+    Ok(SUITES
+        .iter()
+        .filter(|s| {
+            env.suites
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| n == s.name))
+        })
+        .map(|s| Suite {
+            name: s.name,
+            cases: s.cases,
+        })
+        .collect())
 }
 
-/// Every case of every suite with its declaration (`dma-heap test
+/// Prints the KTAP report of the selected suites to `out`.
+pub fn run_all<W: Write>(out: &mut ktap::Writer<W>, env: &System) -> Result<Totals> {
+    let suites = selected(env)?;
+    ktap::run(out, &env.header(), &suites, env).map_err(|e| Error::io("write", "stdout", e))
+}
+
+/// Every case of the selected suites with its declaration (`dma-heap test
 /// --list`), without running any.
-pub fn list_all(env: &System) -> Vec<Listed> {
-    ktap::list(SUITES, env)
+pub fn list_all(env: &System) -> Result<Vec<Listed>> {
+    Ok(ktap::list(&selected(env)?, env))
 }
 
 /// Whether the device tree gives the coherent heap driver anything to do:
@@ -153,6 +186,46 @@ fn name_owner(plan: &Classification, v: &Verdict) -> Option<Owner> {
 /// their message (which names heap and operation).
 fn checked(f: impl FnOnce() -> Result<Outcome>) -> Outcome {
     f().unwrap_or_else(|e| Outcome::Fail(e.to_string()))
+}
+
+/// A buffer allocated with `fd_flags = O_RDONLY | O_CLOEXEC`, as viewers and
+/// encoders take them: `mmap(PROT_READ, MAP_SHARED)` works and reads the
+/// zeroed buffer, `PROT_WRITE` is refused with `EACCES`, as the mainline
+/// system and CMA heaps do.
+fn read_only_mapping(heap: &str, env: &System, log: &mut Log) -> Result<Outcome> {
+    let len = env.page_size;
+    let buf = Heap::open(heap)?.alloc(len, (libc::O_RDONLY | libc::O_CLOEXEC) as u32, 0)?;
+    let size = len as usize;
+    match buf.mmap_raw(size, 0, libc::PROT_READ, libc::MAP_SHARED) {
+        Ok(map) => {
+            if let Some(at) = first_nonzero(map.as_slice()) {
+                return Ok(Outcome::Fail(format!(
+                    "the read-only mapping of a new buffer has a non-zero byte at {at}"
+                )));
+            }
+            log.note("mmap(PROT_READ, MAP_SHARED) of a read-only buffer: mapped, zeroed");
+        }
+        Err(e) => {
+            return Ok(Outcome::Fail(format!(
+                "mmap(PROT_READ, MAP_SHARED) of a read-only buffer: {}",
+                errno_name(e.raw_os_error().unwrap_or(0))
+            )))
+        }
+    }
+    Ok(
+        match buf.mmap_raw(size, 0, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED) {
+            Ok(_) => Outcome::Fail(
+                "mmap(PROT_READ | PROT_WRITE, MAP_SHARED) of a read-only buffer succeeded, \
+                 expected EACCES"
+                    .into(),
+            ),
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => Outcome::Pass,
+            Err(e) => Outcome::Fail(format!(
+                "mmap(PROT_READ | PROT_WRITE, MAP_SHARED) of a read-only buffer: {}, expected EACCES",
+                errno_name(e.raw_os_error().unwrap_or(0))
+            )),
+        },
+    )
 }
 
 fn align_up(n: u64, page: u64) -> u64 {
@@ -260,6 +333,12 @@ fn heap_cases(
                 })
             })
         },
+    ));
+
+    let h = heap.to_owned();
+    cases.push(Case::new(
+        format!("{prefix}read_only_buffer_maps_read_only"),
+        move |env: &System, log: &mut Log| checked(|| read_only_mapping(&h, env, log)),
     ));
 
     // dma_heap_ioctl_allocate(): PAGE_ALIGN(len) == 0 -> EINVAL.
@@ -738,6 +817,7 @@ pub(crate) mod tests {
             })),
             inventory: Inventory::new(regions),
             requested_nodes: requested.iter().map(|s| s.to_string()).collect(),
+            suites: None,
             coherent_module: false,
             module: ModuleInfo::default(),
             coherent_debugfs: "/nonexistent/coherent_heap".into(),
@@ -839,6 +919,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn dmaheap_suites_selects_and_refuses_unknown_names() {
+        let mut e = env(&["system"], Vec::new(), &[]);
+        e.suites = Some(vec!["coherent_import".into(), "heap_list".into()]);
+        let chosen: Vec<&str> = selected(&e).unwrap().iter().map(|s| s.name).collect();
+        assert_eq!(chosen, ["heap_list", "coherent_import"]);
+        e.suites = Some(vec!["heap_lists".into()]);
+        let Err(err) = selected(&e) else {
+            panic!("an unknown suite name was accepted");
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("heap_lists") && err.contains("no such suite"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn suite_names_are_unique_and_valid() {
         let mut seen = std::collections::BTreeSet::new();
         for s in SUITES {
@@ -857,6 +954,7 @@ pub(crate) mod tests {
                 "alloc_1m",
                 "alloc_8m",
                 "alloc_unaligned_rounds_up",
+                "read_only_buffer_maps_read_only",
                 "alloc_len_zero_einval",
                 "alloc_len_overflow_einval",
                 // No alloc_larger_than_ram_enomem: see heap_cases().
@@ -1205,6 +1303,7 @@ not ok 1 reserved_memory_dt
     fn declarations_follow_the_kernel_and_the_command_line() {
         let lines = |e: &System| -> Vec<String> {
             list_all(e)
+                .unwrap()
                 .iter()
                 .filter(|l| l.expect != ktap::Expect::MustPass)
                 .map(Listed::line)
@@ -1240,7 +1339,7 @@ not ok 1 reserved_memory_dt
             "kmemleak.scan_clean may-skip kmemleak=off on the kernel command line"
         );
         // Every listed name is SUITE.CASE of a suite that exists, once.
-        let all = list_all(&e);
+        let all = list_all(&e).unwrap();
         let mut seen = std::collections::BTreeSet::new();
         for l in &all {
             let suite = l.name.split('.').next().unwrap();

@@ -228,6 +228,8 @@ pub struct System {
     pub inventory: Inventory,
     /// `dmaheap.regions=`: nodes the test overlay added.
     pub requested_nodes: Vec<String>,
+    /// `dmaheap.suites=`: the suites to run, `None` for all.
+    pub suites: Option<Vec<String>>,
     /// The coherent heap driver is there: `/sys/module/coherent_heap` (a
     /// loaded module) or its debugfs directory (built in or loaded) exists.
     pub coherent_module: bool,
@@ -278,6 +280,7 @@ impl System {
             reserved,
             inventory: Inventory::new(regions),
             requested_nodes: cmdline.regions(),
+            suites: cmdline.suites(),
             coherent_module: Path::new(COHERENT_MODULE).exists() || coherent_debugfs.is_dir(),
             module: ModuleInfo {
                 file: module::running_kernel_file(),
@@ -338,6 +341,7 @@ impl System {
             reserved: Ok(reserved),
             inventory,
             requested_nodes: cmdline.regions(),
+            suites: cmdline.suites(),
             coherent_module: kernel.coherent != Build::Absent,
             module: ModuleInfo::default(),
             coherent_debugfs: PathBuf::from(crate::debugfs::COHERENT_DEBUGFS),

@@ -41,6 +41,15 @@ struct Target {
     size: Option<u64>,
 }
 
+/// The coherent heaps the device tree exports, with their regions (base
+/// and size) where the tree or the running kernel tells them.
+pub(super) fn exported_heaps(env: &System) -> Vec<(String, Option<(u64, u64)>)> {
+    targets(env)
+        .into_iter()
+        .map(|t| (t.heap, t.base.zip(t.size)))
+        .collect()
+}
+
 fn targets(env: &System) -> Vec<Target> {
     env.inventory
         .coherent
