@@ -26,6 +26,22 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # the U-Boot boot run the same machine and the dumped tree fits both.
 QEMU_VIRT_OPTS=(-machine "virt,gic-version=3,acpi=off" -cpu cortex-a72 -smp 4 -m 1G)
 
+# vivid, the V4L2 test driver the coherent_import suite imports heap
+# buffers into: one instance, a video capture node only, its queues on
+# videobuf2 dma-contig (a 32-bit DMA mask, like a camera's DMA engine).
+VIVID_PARAMS="vivid.n_devs=1 vivid.node_types=0x1 vivid.allocators=1"
+
+# The importer boots of QEMU virt (scripts/boot --dma): what each changes.
+# swiotlb: the test tree, with every DMA bounced (swiotlb=force);
+# high: 5 GiB of RAM and a region above 4 GiB (dts/tests/import/);
+# outside: 2 GiB of RAM, a tree whose /memory declares only the first GiB,
+# and a region in the second: real memory without a struct page.
+DMA_VARIANTS=(swiotlb high outside)
+declare -A DMA_VARIANT_MEM=([swiotlb]=1G [high]=5G [outside]=2G)
+# The suites an importer boot runs: the heaps, the import, the log (the
+# others need the test tree's pools).
+DMA_VARIANT_SUITES=heap_list,coherent_heap,coherent_import,coherent_log
+
 # The QEMU machines scripts/boot knows, and the board of dts/ each emulates.
 QEMU_MACHINES=(virt raspi4b imx8mp-evk)
 declare -A QEMU_BOARD=([virt]=qemu-virt [raspi4b]=bcm2711-rpi-4-b [imx8mp-evk]=imx8mp-evk)
@@ -113,15 +129,17 @@ compile_kernel_dtb() {
 	rm -f "$out.pp"
 }
 
-# dump_virt_dtb OUT: the QEMU virt tree, dumped with QEMU_VIRT_OPTS (the
-# options the boot uses). QEMU puts random kaslr-seed/rng-seed into /chosen:
+# dump_virt_dtb OUT [QEMU-OPTION...]: the QEMU virt tree, dumped with
+# QEMU_VIRT_OPTS and the options given (the options the boot uses; a later
+# -m wins). QEMU puts random kaslr-seed/rng-seed into /chosen:
 # they are dropped (QEMU adds fresh ones at boot), and the tree is written out
 # again by dtc, since deleting them leaves stale bytes in the blob.
 dump_virt_dtb() {
 	local out=$1
+	shift
 	mkdir -p "$(dirname "$out")"
 	qemu_setup
-	"${QEMU[@]}" "${QEMU_VIRT_OPTS[@]}" -machine dumpdtb="$out" -nographic >"$out.log" 2>&1 ||
+	"${QEMU[@]}" "${QEMU_VIRT_OPTS[@]}" "$@" -machine dumpdtb="$out" -nographic >"$out.log" 2>&1 ||
 		{ cat "$out.log" >&2; die "qemu could not dump the virt DTB"; }
 	rm -f "$out.log"
 	fdtput -d "$out" /chosen kaslr-seed 2>/dev/null || true
