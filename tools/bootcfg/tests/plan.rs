@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bootcfg::rpi::Model;
 use bootcfg::{BootPlan, Loader};
@@ -18,7 +19,10 @@ struct Part(PathBuf);
 
 impl Part {
     fn new(name: &str) -> Part {
-        let dir = std::env::temp_dir().join(format!("bootcfg-{name}-{}", std::process::id()));
+        // Tests run in parallel threads, several on one fixture: one directory each.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("bootcfg-{name}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         Part(dir)

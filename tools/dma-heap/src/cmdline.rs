@@ -131,6 +131,21 @@ impl Cmdline {
         })
     }
 
+    /// `dmaheap.load=`: `now` (default: init loads the coherent heap
+    /// module) or `defer` (init leaves it to the `coherent_load_faults`
+    /// suite): whether it is `defer`.
+    pub fn load_deferred(&self) -> Result<bool> {
+        match self.get("dmaheap.load") {
+            None | Some("now") => Ok(false),
+            Some("defer") => Ok(true),
+            Some(other) => Err(Error::InvalidArgument {
+                arg: "dmaheap.load",
+                value: other.into(),
+                msg: "expected 'now' or 'defer'".into(),
+            }),
+        }
+    }
+
     /// `dmaheap.run=`: `test` (default), `demo` or `bench`.
     pub fn run_mode(&self) -> Result<RunMode> {
         match self.get("dmaheap.run") {

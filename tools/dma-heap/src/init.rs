@@ -94,6 +94,7 @@ pub fn start() -> dma_heap::Result<Boot> {
     let cmdline = Cmdline::read()?;
     let _ = END.set(cmdline.end_action()?);
     let mode = cmdline.run_mode()?;
+    cmdline.load_deferred()?;
     let load = module::load_coherent_heap(&cmdline);
     if let LoadOutcome::Failed { path, error, .. } = &load {
         println!("# runner: warning: loading {}: {error}", path.display());

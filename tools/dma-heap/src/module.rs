@@ -90,6 +90,11 @@ pub enum LoadOutcome {
         /// The parameter string passed.
         params: String,
     },
+    /// The boot asked to leave the loading to a test (`dmaheap.load=defer`).
+    Deferred {
+        /// Its file.
+        path: PathBuf,
+    },
     /// `finit_module()` (or opening the file) failed.
     Failed {
         /// Its file.
@@ -109,6 +114,9 @@ pub fn load_coherent_heap(cmdline: &Cmdline) -> LoadOutcome {
     };
     if proc_entry(NAME).is_some() {
         return LoadOutcome::AlreadyLoaded { path };
+    }
+    if cmdline.load_deferred().unwrap_or(false) {
+        return LoadOutcome::Deferred { path };
     }
     let params = params_from_cmdline(cmdline, NAME);
     let failed = |error: String| LoadOutcome::Failed {

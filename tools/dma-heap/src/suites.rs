@@ -14,6 +14,7 @@
 //! `scan_clean` without kmemleak.
 
 mod coherent_cases;
+mod faults;
 mod import;
 pub mod kmemleak;
 pub mod kselftest;
@@ -49,6 +50,10 @@ pub const NO_RESERVED_MEMORY: &str = "the device tree has no /reserved-memory";
 /// our own, `coherent_log` after everything that allocates (it also
 /// catches what they provoked), `kmemleak` last of all.
 pub const SUITES: &[Suite<System>] = &[
+    Suite {
+        name: "coherent_load_faults",
+        cases: faults::coherent_load_faults,
+    },
     Suite {
         name: "heap_list",
         cases: heap_list,
@@ -818,6 +823,7 @@ pub(crate) mod tests {
             inventory: Inventory::new(regions),
             requested_nodes: requested.iter().map(|s| s.to_string()).collect(),
             suites: None,
+            load_deferred: false,
             coherent_module: false,
             module: ModuleInfo::default(),
             coherent_debugfs: "/nonexistent/coherent_heap".into(),

@@ -259,6 +259,26 @@ pub fn finit_module(fd: BorrowedFd<'_>, params: &CStr, flags: libc::c_int) -> io
     }
 }
 
+/// `init_module(image, len, params)`: loads the module in `image`, which the
+/// kernel copies (unlike `finit_module()`, reading no file on its own).
+pub fn init_module(image: &[u8], params: &CStr) -> io::Result<()> {
+    // SAFETY: `image` is valid for `image.len()` bytes and `params` a
+    // NUL-terminated string, both for the call; the kernel only reads them.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_init_module,
+            image.as_ptr(),
+            image.len(),
+            params.as_ptr(),
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// `delete_module(name, flags)`: unloads module `name` (`O_NONBLOCK`: fail
 /// at once instead of waiting for its users).
 pub fn delete_module(name: &CStr, flags: libc::c_int) -> io::Result<()> {

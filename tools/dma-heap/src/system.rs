@@ -230,6 +230,9 @@ pub struct System {
     pub requested_nodes: Vec<String>,
     /// `dmaheap.suites=`: the suites to run, `None` for all.
     pub suites: Option<Vec<String>>,
+    /// `dmaheap.load=defer`: the `coherent_load_faults` suite loads the
+    /// module.
+    pub load_deferred: bool,
     /// The coherent heap driver is there: `/sys/module/coherent_heap` (a
     /// loaded module) or its debugfs directory (built in or loaded) exists.
     pub coherent_module: bool,
@@ -281,6 +284,7 @@ impl System {
             inventory: Inventory::new(regions),
             requested_nodes: cmdline.regions(),
             suites: cmdline.suites(),
+            load_deferred: cmdline.load_deferred().unwrap_or(false),
             coherent_module: Path::new(COHERENT_MODULE).exists() || coherent_debugfs.is_dir(),
             module: ModuleInfo {
                 file: module::running_kernel_file(),
@@ -342,6 +346,7 @@ impl System {
             inventory,
             requested_nodes: cmdline.regions(),
             suites: cmdline.suites(),
+            load_deferred: cmdline.load_deferred().unwrap_or(false),
             coherent_module: kernel.coherent != Build::Absent,
             module: ModuleInfo::default(),
             coherent_debugfs: PathBuf::from(crate::debugfs::COHERENT_DEBUGFS),

@@ -349,6 +349,10 @@ pub(crate) fn judge_module_load(
             path.display()
         )),
         Some(LoadOutcome::NoFile) => not_a_module(),
+        Some(LoadOutcome::Deferred { path }) => Outcome::Fail(format!(
+            "the boot left loading {} to a test (dmaheap.load=defer)",
+            path.display()
+        )),
         // Not started as init: nothing was loaded by this run.
         None => match (file, entry) {
             (_, Some(_)) => live(log),
