@@ -280,20 +280,9 @@ impl Walker<'_> {
             );
         }
         for test in &doc.tests {
-            let name = if test.name.is_empty() {
-                format!("#{}", test.number)
-            } else {
-                test.name.clone()
-            };
-            let full = if path.is_empty() {
-                name
-            } else {
-                format!("{path}.{name}")
-            };
+            let full = test.path_in(path);
             let failures_before = self.failures;
-            let has_subtests = test.subtests.as_ref().is_some_and(|d| {
-                !d.tests.is_empty() || d.plan.as_ref().is_some_and(|p| p.count > 0)
-            });
+            let has_subtests = test.has_subtests();
             if let Some(sub) = &test.subtests {
                 self.walk(sub, &full);
             }

@@ -173,20 +173,8 @@ struct Found<'a> {
 
 fn collect<'a>(doc: &'a Document, path: &str, out: &mut Vec<Found<'a>>) {
     for test in &doc.tests {
-        let name = if test.name.is_empty() {
-            format!("#{}", test.number)
-        } else {
-            test.name.clone()
-        };
-        let full = if path.is_empty() {
-            name
-        } else {
-            format!("{path}.{name}")
-        };
-        let leaf = !test
-            .subtests
-            .as_ref()
-            .is_some_and(|d| !d.tests.is_empty() || d.plan.as_ref().is_some_and(|p| p.count > 0));
+        let full = test.path_in(path);
+        let leaf = !test.has_subtests();
         if let Some(sub) = &test.subtests {
             collect(sub, &full, out);
         }

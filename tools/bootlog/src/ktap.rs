@@ -76,6 +76,30 @@ pub struct Test {
     pub subtests: Option<Document>,
 }
 
+impl Test {
+    /// Its path under the test whose subtests it is (`parent`, empty at the
+    /// top): `parent.name`, or `#N` for a test without a name.
+    pub fn path_in(&self, parent: &str) -> String {
+        let name = if self.name.is_empty() {
+            format!("#{}", self.number)
+        } else {
+            self.name.clone()
+        };
+        if parent.is_empty() {
+            name
+        } else {
+            format!("{parent}.{name}")
+        }
+    }
+
+    /// Whether it has subtests: results, or a plan announcing some.
+    pub fn has_subtests(&self) -> bool {
+        self.subtests
+            .as_ref()
+            .is_some_and(|d| !d.tests.is_empty() || d.plan.as_ref().is_some_and(|p| p.count > 0))
+    }
+}
+
 /// A KTAP document: a top-level one, or the subtests of one test.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Document {

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use super::{checked, System};
 use crate::error::{Error, Result};
-use crate::heap::{Heap, DEFAULT_FD_FLAGS};
+use crate::heap::{Heap, DEFAULT_FD_FLAGS, DEV_DMA_HEAP};
 use crate::ktap::{Case, Log, Outcome};
 use crate::module;
 use crate::sys;
@@ -106,11 +106,7 @@ fn load_with_faults(env: &System, log: &mut Log) -> Result<Outcome> {
                         "fail-nth {n}: init_module() failed ({e}) but the module is loaded"
                     )));
                 }
-                let left: Vec<&str> = expected
-                    .iter()
-                    .copied()
-                    .filter(|h| Path::new("/dev/dma_heap").join(h).exists())
-                    .collect();
+                let left = present(&expected);
                 if !left.is_empty() {
                     return Ok(Outcome::Fail(format!(
                         "fail-nth {n}: init_module() failed ({e}) and left heaps behind: {left:?}"
@@ -126,6 +122,15 @@ fn load_with_faults(env: &System, log: &mut Log) -> Result<Outcome> {
     )))
 }
 
+/// The heaps of `expected` that are in [`DEV_DMA_HEAP`] now.
+fn present<'a>(expected: &[&'a str]) -> Vec<&'a str> {
+    expected
+        .iter()
+        .copied()
+        .filter(|h| Path::new(DEV_DMA_HEAP).join(h).exists())
+        .collect()
+}
+
 /// After the load that succeeded (at fail-nth `n`): every heap there is
 /// one the tree declares, and allocates, maps and keeps what is written.
 fn heaps_work(
@@ -135,11 +140,7 @@ fn heaps_work(
     failed: u32,
     log: &mut Log,
 ) -> Result<Outcome> {
-    let present: Vec<&str> = expected
-        .iter()
-        .copied()
-        .filter(|h| Path::new("/dev/dma_heap").join(h).exists())
-        .collect();
+    let present = present(expected);
     log.note(format!(
         "fail-nth 1..{}: {failed} loads failed and left nothing behind; fail-nth {n}: loaded, \
          with {} of the {} declared heaps",
