@@ -20,7 +20,7 @@ from pathlib import Path
 
 LAYER = Path(__file__).resolve().parent.parent
 FILES = LAYER / "recipes-kernel" / "linux" / "files"
-RECIPE = LAYER / "recipes-kernel" / "linux" / "linux-coherent-heap_7.2.13.bb"
+RECIPE = LAYER / "recipes-kernel" / "linux" / "linux-coherent-heap_7.2.13+debian1.bb"
 
 # oe-core meta/lib/oe/qa.py / insane.bbclass patch-status: the accepted values.
 UPSTREAM_STATUS = re.compile(

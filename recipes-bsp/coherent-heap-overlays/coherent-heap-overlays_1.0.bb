@@ -2,9 +2,10 @@
 SUMMARY = "Device-tree overlays that declare coherent dma-buf heap regions"
 DESCRIPTION = "Compiles the overlays of the machine's board from the layer's \
                dts/<board>/ directory, checks them with dtregion against the \
-               board's base device tree, and deploys them. For QEMU virt it \
-               also deploys QEMU's virt device tree merged with the overlays, \
-               which runqemu loads through QB_DTB."
+               board's base device tree, merges them into it and deploys and \
+               packages both (in /boot/devicetree/). The firmware of a \
+               Raspberry Pi applies the overlays; the other boards boot the \
+               merged tree; for QEMU virt, runqemu loads it (QB_DTB)."
 HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
 BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
 SECTION = "bsp"
@@ -31,7 +32,7 @@ SRC_URI = "\
 
 inherit devicetree
 
-# Set by conf/include/coherent-heap.inc or the machine (dts/<board>).
+# Set by conf/machine/include/coherent-heap.inc or the machine (dts/<board>).
 COHERENT_HEAP_BOARD ??= ""
 COMPATIBLE_MACHINE:coherent-heap = "^${MACHINE}$"
 
@@ -45,8 +46,10 @@ DT_FILES_PATH = "${UNPACKDIR}/dts/${COHERENT_HEAP_BOARD}"
 # (dts/boards.toml), so KERNEL_DEVICETREE must build it.
 COHERENT_HEAP_BASE_DTB = "${DEPLOY_DIR_IMAGE}/${COHERENT_HEAP_BOARD}.dtb"
 COHERENT_HEAP_BASE_DTB:qemuarm64 = "${WORKDIR}/base/virt.dtb"
-COHERENT_HEAP_MERGED_DTB = ""
-COHERENT_HEAP_MERGED_DTB:qemuarm64 = "virt-coherent-heap.dtb"
+# The base tree with the overlays merged (conf/machine/include/coherent-heap.inc):
+# what runqemu loads (QB_DTB), and what a board whose boot loader applies no
+# overlays boots (its extlinux.conf or EFI partition names it).
+COHERENT_HEAP_MERGED_DTB ??= "${COHERENT_HEAP_BOARD}-coherent.dtb"
 
 do_coherent_heap_base() {
     rm -rf ${WORKDIR}/base
@@ -102,12 +105,10 @@ python do_coherent_heap_check() {
     bb.note("dtregion check of dts/%s: %s (expected: %s)"
             % (board, human.stdout.strip().splitlines()[-1], " ".join(sorted(expected)) or "none"))
 
-    merged = d.getVar("COHERENT_HEAP_MERGED_DTB")
-    if merged:
-        subprocess.run(["fdtoverlay", "-i", base, "-o", os.path.join(d.getVar("B"), merged)] + overlays,
-                       env=env, check=True)
+    subprocess.run(["fdtoverlay", "-i", base, "-o", os.path.join(d.getVar("B"), d.getVar("COHERENT_HEAP_MERGED_DTB"))]
+                   + overlays, env=env, check=True)
 }
-do_coherent_heap_check[doc] = "Checks the overlays with dtregion; for QEMU, merges them into the virt device tree"
+do_coherent_heap_check[doc] = "Checks the overlays with dtregion against the base tree and merges them into it"
 
 addtask coherent_heap_check after do_compile before do_install
 addtask coherent_heap_base after do_prepare_recipe_sysroot before do_coherent_heap_check
@@ -116,7 +117,7 @@ do_coherent_heap_check[depends] += "${@'' if 'qemuarm64' in (d.getVar('OVERRIDES
 # nooelint: oelint.task.noanonpython - skipping needs it: a machine without a board has nothing to build
 python () {
     if not d.getVar("COHERENT_HEAP_BOARD"):
-        raise bb.parse.SkipRecipe("COHERENT_HEAP_BOARD is not set: require conf/include/coherent-heap.inc and set it to a directory of dts/")
+        raise bb.parse.SkipRecipe("COHERENT_HEAP_BOARD is not set: require conf/machine/include/coherent-heap.inc and set it to a directory of dts/")
     if "qemuarm64" not in d.getVar("OVERRIDES").split(":"):
         bb.build.deltask("do_coherent_heap_base", d)
 }

@@ -17,7 +17,7 @@ IMAGE_INSTALL += "\
     kselftest-dmabuf-heaps \
 "
 
-# Only machines set up by conf/include/coherent-heap.inc have the module.
+# Only machines set up by conf/machine/include/coherent-heap.inc have the module.
 COMPATIBLE_MACHINE = "^$"
 COMPATIBLE_MACHINE:coherent-heap = "^${MACHINE}$"
 

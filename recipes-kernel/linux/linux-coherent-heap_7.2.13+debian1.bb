@@ -1,11 +1,12 @@
 # nooelint: oelint.var.bbclassextend,oelint.var.mandatoryvar.LICENSE - a kernel has no native variant; LICENSE is linux-yocto.inc's
-SUMMARY = "Linux 7.2 kernel with the coherent dma-buf heap series"
-DESCRIPTION = "Linux 7.2.13 with this layer's patch series (the Rust coherent \
-               dma-buf heap driver and the abstractions it needs) and \
-               configuration fragments, built the way the layer's standalone \
-               build (scripts/build) builds it. Modelled on oe-core's \
-               meta-skeleton linux-yocto-custom."
-HOMEPAGE = "https://www.kernel.org/"
+SUMMARY = "Debian's Linux 7.2.13 tree with the coherent dma-buf heap series"
+DESCRIPTION = "Debian's linux-source-7.2 7.2.13-1 (kernel.org's 7.2.13 with \
+               Debian's patches applied) with this layer's patch series (the \
+               Rust coherent dma-buf heap driver and the abstractions it \
+               needs) and configuration fragments, built the way the layer's \
+               standalone build (scripts/build) builds it. Modelled on \
+               oe-core's meta-skeleton linux-yocto-custom."
+HOMEPAGE = "https://packages.debian.org/source/sid/linux"
 BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
 SECTION = "kernel"
 # LICENSE: set by linux-yocto.inc (required below).
@@ -16,14 +17,16 @@ LIC_FILES_CHKSUM = "file://COPYING;md5=6bc538ed5bd9a7fc9398086aedcd7e46"
 # nooelint: oelint.file.requirenotfound - oe-core's file, not in this layer
 require recipes-kernel/linux/linux-yocto.inc
 
+# The kernel's own version (its Makefile, uname -r). PV, from the file name,
+# is 7.2.13+debian1: the tree is Debian's, not kernel.org's.
 LINUX_VERSION = "7.2.13"
-PV = "${LINUX_VERSION}"
 
 # Kernel source: the same file the standalone build uses (scripts/fetch-kernel,
 # scripts/kernel-sources.txt), Debian's linux-source-7.2 7.2.13-1: kernel.org
-# 7.2.13 as Debian ships it, as ./usr/src/linux-source-7.2.tar.xz inside the
-# .deb. The layer cannot verify the hash of kernel.org's linux-7.2.13.tar.xz
-# from where it is maintained, so it pins the .deb it builds and tests with.
+# 7.2.13 with Debian's patches applied, as ./usr/src/linux-source-7.2.tar.xz
+# inside the .deb. The layer cannot verify the hash of kernel.org's
+# linux-7.2.13.tar.xz from where it is maintained, so it pins the .deb it
+# builds and tests with, and says so in its version.
 # snapshot.debian.org serves the file at a permanent address named by its
 # sha1; the Debian pool serves it while the version is current (MIRRORS below).
 # bitbake unpacks a .deb (ar + its data.tar.*) into subdir; do_unpack then
@@ -53,10 +56,10 @@ SRC_URI[linux.sha256sum] = "30a8c5fc63f9028a62e6d7b3f7f43bee67425dbce2a05fceba83
 MIRRORS:prepend = "https://snapshot.debian.org/file/60368f43b412a8b7a3d89caf48222aaa1c434364 http://deb.debian.org/debian/pool/main/l/linux/linux-source-7.2_7.2.13-1_all.deb \n"
 
 S = "${UNPACKDIR}/linux-source-7.2"
-# The kernel release is 7.2.13, as in the standalone build.
+# The kernel release (uname -r) is 7.2.13, as in the standalone build.
 LINUX_VERSION_EXTENSION = ""
 
-# Configuration baseline, chosen by the machine (conf/include/coherent-heap.inc):
+# Configuration baseline, chosen by the machine (conf/machine/include/coherent-heap.inc):
 # "allnoconfig" for QEMU, exactly the standalone build's allnoconfig + the
 # fragments + olddefconfig; "defconfig" for boards, arm64 defconfig + the
 # fragments.
@@ -86,7 +89,25 @@ KERNEL_MODULE_AUTOLOAD += "coherent_heap"
 
 CVE_PRODUCT = "linux_kernel"
 
-# Machines that require conf/include/coherent-heap.inc (the "coherent-heap"
+# Kconfig drops an option whose dependencies are missing without a word (a
+# compiler without Rust support drops CONFIG_RUST, and the heap with it).
+# Every value of the fragments must be in the final .config, as in the
+# standalone build (scripts/build): a value that did not make it fails
+# do_kernel_configcheck, right after do_configure, and the two the layer
+# exists for are named.
+KCONF_AUDIT_LEVEL = "2"
+KMETA_AUDIT_WERROR = "1"
+COHERENT_HEAP_REQUIRED_CONFIGS = "CONFIG_RUST=y CONFIG_DMABUF_HEAPS_COHERENT=m"
+python do_kernel_configcheck:append() {
+    with open(os.path.join(d.getVar("B"), ".config")) as f:
+        config = set(line.strip() for line in f)
+    for want in d.getVar("COHERENT_HEAP_REQUIRED_CONFIGS").split():
+        if want not in config:
+            bb.fatal("%s is not in the kernel configuration: Kconfig dropped it (see the mismatches above, "
+                     "and `make rustavailable` for CONFIG_RUST)" % want)
+}
+
+# Machines that require conf/machine/include/coherent-heap.inc (the "coherent-heap"
 # override), and only those.
 COMPATIBLE_MACHINE = "^$"
 COMPATIBLE_MACHINE:coherent-heap = "^${MACHINE}$"
