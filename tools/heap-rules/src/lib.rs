@@ -27,5 +27,5 @@ pub mod splat;
 
 pub use error::{Error, Result};
 pub use fdt::{Node, Tree};
-pub use region::{Cells, Range, Region, Reservation, ReservedMemory};
+pub use region::{Cells, Range, Region, Reservation, ReservedMemory, OPT_IN_PROPERTY};
 pub use rules::{classify, Classification, Decision, LogLine, Owner, Refusal, Skip, Verdict};
