@@ -194,7 +194,7 @@ pub struct Reservation {
 
 /// The boolean property a `/reserved-memory` node opts in to the coherent heap driver with,
 /// and the only way to: the driver reads it (the `driver_patch` test holds it to this name),
-/// and the images' udev rule grants the heaps' group access by it (`coherent_heap_udev` test).
+/// and the images' udev rule grants the heaps' group access by it (the `udev_rule` test).
 pub const OPT_IN_PROPERTY: &str = "linux,dma-heap";
 
 /// A child of `/reserved-memory`.
