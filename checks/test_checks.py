@@ -1,10 +1,12 @@
 """Unit tests of checks/crates.py and checks/kernel_series.py (run by scripts/check-layer)."""
 
 import contextlib
+import hashlib
 import io
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import crates
 import kernel_series
@@ -46,15 +48,40 @@ Why.
 SOB = "Signed-off-by: A Developer <dev@example.org>"
 
 
+# What cargo says of the fixture workspace: every package's licence (cargo
+# metadata) and those of the crates the target binary links (cargo tree).
+SOURCE = {"app v0.1.0": "MIT", "toml v1.2.2": "MIT OR Apache-2.0",
+          "unicode-ident v1.0.27": "(MIT OR Apache-2.0) AND Unicode-3.0",
+          "memchr v2.8.3": "Unlicense/MIT"}
+LINKED = {"app v0.1.0": "MIT", "memchr v2.8.3": "Unlicense OR MIT"}
+COPYING = "Copyright (c) 2026 someone\n\nPermission is hereby granted...\n"
+SWITCH = "${@'%s' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else '%s'}"
+RECIPE = (
+    'LICENSE = "%s"\n' % (SWITCH % ("MIT AND Unicode-3.0 AND (Apache-2.0 OR MIT) AND (MIT OR Unlicense)",
+                                    "MIT & Unicode-3.0 & (Apache-2.0 | MIT) & (MIT | Unlicense)"))
+    + 'LICENSE:${PN} = "%s"\n' % (SWITCH % ("MIT AND (MIT OR Unlicense)", "MIT & (MIT | Unlicense)"))
+    + 'LIC_FILES_CHKSUM = "file://COPYING.MIT;md5=%s"\n' % hashlib.md5(COPYING.encode()).hexdigest()
+    + 'SRC_URI += "file://COPYING.MIT;subdir=tools file://tools/app file://tools/tool"\n'
+)
+
+
 class Crates(unittest.TestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())
-        (self.dir / "Cargo.toml").write_text('[workspace]\nmembers = ["app", "tool"]\n')
-        self.lock = self.dir / "Cargo.lock"
+        tools = self.dir / "tools"
+        tools.mkdir()
+        (tools / "Cargo.toml").write_text('[workspace]\nmembers = ["app", "tool"]\n')
+        (self.dir / "COPYING.MIT").write_text(COPYING)
+        self.lock = tools / "Cargo.lock"
         self.lock.write_text(LOCK.format(**SUMS))
         self.inc = self.dir / "x-crates.inc"
         self.recipe = self.dir / "x.bb"
-        self.recipe.write_text('SRC_URI += "file://tools/app file://tools/tool"\n')
+        self.recipe.write_text(RECIPE)
+        # cargo is not asked: it would need a real workspace and its crates.
+        for name, value in [("source_licenses", SOURCE), ("linked_licenses", LINKED)]:
+            patcher = mock.patch.object(crates, name, return_value=value)
+            patcher.start()
+            self.addCleanup(patcher.stop)
 
     def test_generate_lists_registry_crates_sorted_with_checksums(self):
         text = crates.generate_text(self.lock)
@@ -75,7 +102,7 @@ class Crates(unittest.TestCase):
 
     def test_check_fails_on_missing_member(self):
         self.inc.write_text(crates.generate_text(self.lock))
-        self.recipe.write_text('SRC_URI += "file://tools/app"\n')
+        self.recipe.write_text(RECIPE.replace(" file://tools/tool", ""))
         self.assertEqual(crates.check(self.lock, self.inc, self.recipe),
                          [f"{self.recipe}: workspace member tool has no file://tools/tool entry in SRC_URI"])
 
@@ -98,6 +125,77 @@ class Crates(unittest.TestCase):
         self.assertIn("is stale against", err.getvalue())
         self.assertEqual(crates.main(["generate", "--lock", str(self.lock), "--out", str(self.inc)]), 0)
         self.assertEqual(crates.main(args), 0)
+
+
+class Licenses(unittest.TestCase):
+    """The recipe's LICENSE and LICENSE:${PN} against what cargo computes."""
+
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp())
+        self.copying = self.dir / "COPYING.MIT"
+        self.copying.write_text(COPYING)
+        self.recipe = self.dir / "x.bb"
+
+    def problems(self, recipe_text, source=SOURCE, linked=LINKED):
+        return crates.license_problems(self.recipe, recipe_text, source, linked, self.copying)
+
+    def test_current_recipe_passes(self):
+        self.assertEqual(self.problems(RECIPE), [])
+
+    def test_a_new_linked_crate_makes_the_package_licence_stale(self):
+        linked = dict(LINKED, **{"zlib-rs v0.5.0": "Zlib"})
+        source = dict(SOURCE, **{"zlib-rs v0.5.0": "Zlib"})
+        problems = self.problems(RECIPE, source, linked)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertTrue(problems[0].startswith(f"{self.recipe}: LICENSE is "), problems)
+        self.assertIn('LICENSE:${PN} = "${@\'MIT AND Zlib AND (MIT OR Unlicense)\' if', problems[1])
+        self.assertIn("else 'MIT & Zlib & (MIT | Unlicense)'}", problems[1])
+
+    def test_build_time_crates_are_not_the_package_licence(self):
+        # Unicode-3.0 is a proc-macro's (unicode-ident): in LICENSE, not in LICENSE:${PN}.
+        too_much = RECIPE.replace("'MIT AND (MIT OR Unlicense)'", "'MIT AND Unicode-3.0 AND (MIT OR Unlicense)'")
+        problems = self.problems(too_much)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("LICENSE:${PN} is", problems[0])
+        # A crate no longer linked makes it stale too.
+        self.assertEqual(len(self.problems(RECIPE, linked={"app v0.1.0": "MIT"})), 1)
+
+    def test_both_spellings_of_the_switch_are_checked(self):
+        wrynose = RECIPE.replace("'MIT & (MIT | Unlicense)'", "'MIT | Unlicense'")
+        self.assertEqual(len(self.problems(wrynose)), 1)
+        no_switch = RECIPE.replace('LICENSE:${PN} = "${@', 'LICENSE:${PN}:append = "${@')
+        self.assertIn("LICENSE:${PN} is None", self.problems(no_switch)[0])
+
+    def test_lic_files_chksum_is_the_layers_copying(self):
+        self.copying.write_text(COPYING + "more\n")
+        problems = self.problems(RECIPE)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("LIC_FILES_CHKSUM is not", problems[0])
+        self.copying.write_text(COPYING)
+        self.assertEqual(len(self.problems(RECIPE.replace(";subdir=tools", ""))), 1)
+
+    def test_spdx_expressions(self):
+        terms = crates.spdx_terms("(MIT OR Apache-2.0) AND Unicode-3.0", "x")
+        self.assertEqual(terms, {frozenset({"Apache-2.0", "MIT"}), frozenset({"Unicode-3.0"})})
+        self.assertEqual(crates.spdx_terms("MIT/Apache-2.0", "x"), crates.spdx_terms("Apache-2.0 | MIT", "x"))
+        self.assertEqual(crates.render_license(terms, crates.BITBAKE_OPERATORS), "Unicode-3.0 & (Apache-2.0 | MIT)")
+        for bad in ["", "MIT AND", "A OR B AND C", "(A AND B) OR C", "(MIT OR Apache-2.0", "MIT Apache-2.0"]:
+            with self.assertRaises(crates.InputError, msg=bad):
+                crates.spdx_terms(bad, "x")
+        with self.assertRaisesRegex(crates.InputError, "app v1 declares no license"):
+            crates.union_terms({"app v1": ""})
+
+    def test_cargo_tree_output(self):
+        text = ("dma-heap v0.1.0 (/work/tools/dma-heap)|MIT\n"
+                "clap v4.6.9|MIT OR Apache-2.0\n"
+                "clap v4.6.9|MIT OR Apache-2.0\n"
+                "memchr v2.8.3|Unlicense OR MIT\n")
+        self.assertEqual(crates.parse_tree(text), {"dma-heap v0.1.0": "MIT", "clap v4.6.9": "MIT OR Apache-2.0",
+                                                   "memchr v2.8.3": "Unlicense OR MIT"})
+        with self.assertRaisesRegex(crates.InputError, "proc-macro"):
+            crates.parse_tree("serde_derive v1.0.229 (proc-macro)|MIT OR Apache-2.0\n")
+        with self.assertRaisesRegex(crates.InputError, "not a 'package|license' line"):
+            crates.parse_tree("clap v4.6.9 MIT\n")
 
 
 class KernelSeries(unittest.TestCase):

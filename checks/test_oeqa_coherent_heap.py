@@ -8,6 +8,9 @@ module's own functions on real runner output.
 """
 
 import importlib.util
+import json
+import re
+import shlex
 import sys
 import types
 import unittest
@@ -15,6 +18,8 @@ from pathlib import Path
 
 LAYER = Path(__file__).resolve().parent.parent
 FIXTURES = LAYER / "tools/bootlog/tests/fixtures"
+UDEV_RULES = LAYER / "recipes-core/coherent-heap-udev-rules/files/60-coherent-heap.rules"
+TEST_IMAGE = LAYER / "recipes-core/images/coherent-heap-test-image.bb"
 
 
 def load_module():
@@ -157,6 +162,97 @@ class Parsing(unittest.TestCase):
                          ["s planned 1..3 but reported results [1, 3] (line 3)",
                           "t planned 1..1 but reported results [] (line 9)"])
         self.assertEqual(ch.failures(documents), ["failed: t (line 9, # no result line)"])
+
+
+def region(node, base, **flags):
+    entry = {"node": node, "base": base, "size": 0x4000000, "compatible": ["shared-dma-pool"],
+             "no_map": True, "reusable": False, "cma_default": False, "dma_heap": True,
+             "status": None}
+    entry.update(flags)
+    return entry
+
+
+# `dma-heap list --format json` as the virt test image prints it: the shape of
+# its ListEntry (tools/dma-heap/src/main.rs).
+LIST_JSON = json.dumps([
+    {"heap": "camera@50000000", "kind": "coherent", "region": region("camera@50000000", 0x50000000)},
+    {"heap": "default_cma_region", "kind": "cma", "region": None},
+    {"heap": "linux,cma", "kind": "cma",
+     "region": region("linux,cma", None, reusable=True, dma_heap=False, no_map=False,
+                      cma_default=True)},
+    {"heap": "scratch", "kind": "coherent", "region": region("scratch", None)},
+    {"heap": "system", "kind": "system", "region": None},
+], indent=2)
+
+
+class Access(unittest.TestCase):
+    """test_heap_access: which heaps, their nodes, the su commands, EACCES."""
+
+    def test_coherent_heaps(self):
+        self.assertEqual(ch.coherent_heaps(LIST_JSON), ["camera@50000000", "scratch"])
+        self.assertEqual(ch.coherent_heaps("[]"), [])
+        for bad in ["", "heap kind", '{"heap": "scratch"}', '[{"kind": "coherent"}]', "[1]"]:
+            with self.assertRaises(ValueError, msg=bad):
+                ch.coherent_heaps(bad)
+
+    def test_node_of_a_coherent_heap(self):
+        line = "crw-rw----    1 root     video     250,   1 Dec  1 12:00 /dev/dma_heap/scratch"
+        self.assertEqual(ch.ls_mode_group(line), ("c", 0o660, "video"))
+        self.assertEqual(ch.node_problems("scratch", line, True), [])
+        # The kernel's default (no rule applied): root's, 0600.
+        default = "crw-------    1 root     root      250,   1 Dec  1 12:00 /dev/dma_heap/scratch"
+        self.assertEqual(ch.node_problems("scratch", default, True),
+                         ["/dev/dma_heap/scratch: group root, expected video (the udev rule): "
+                          + default,
+                          "/dev/dma_heap/scratch: mode 0600, expected 0660 (the udev rule): "
+                          + default])
+        world = line.replace("crw-rw----", "crw-rw-rw-")
+        self.assertEqual(len(ch.node_problems("scratch", world, True)), 1)
+        plain = line.replace("crw-rw----", "-rw-rw----")
+        self.assertIn("not a character device", ch.node_problems("scratch", plain, True)[0])
+        for bad in ["", "crw-rw----", "total 0 a b", "crw-rw-- 1 root video"]:
+            with self.assertRaises(ValueError, msg=bad):
+                ch.ls_mode_group(bad)
+
+    def test_other_heaps_keep_their_defaults(self):
+        line = "crw-------    1 root     root      250,   0 Dec  1 12:00 /dev/dma_heap/system"
+        self.assertEqual(ch.node_problems("system", line, False), [])
+        granted = line.replace("root      250", "video     250")
+        self.assertEqual(ch.node_problems("system", granted, False),
+                         ["/dev/dma_heap/system is not a coherent heap but is group video's: "
+                          + granted])
+
+    def test_su_alloc(self):
+        command = ch.su_alloc("heapuser", "camera@50000000")
+        self.assertEqual(command, "su heapuser -c 'dma-heap alloc camera@50000000 4096'")
+        self.assertEqual(shlex.split(shlex.split(command)[3]),
+                         ["dma-heap", "alloc", "camera@50000000", "4096"])
+        odd = ch.su_alloc("heapuser", "a b'c")
+        self.assertEqual(shlex.split(shlex.split(odd)[3]), ["dma-heap", "alloc", "a b'c", "4096"])
+
+    def test_alloc_denied(self):
+        # As tools/dma-heap prints an open() refused by the node's permissions.
+        denied = "error: open /dev/dma_heap/scratch: Permission denied (EACCES)\n"
+        self.assertTrue(ch.alloc_denied("scratch", denied))
+        self.assertFalse(ch.alloc_denied("camera@50000000", denied))
+        for other in ["error: heap 'scratch': allocating 4096 bytes failed: "
+                      "Out of memory (ENOMEM)\n",
+                      "error: no dma-buf heap named 'scratch' in /dev/dma_heap\n",
+                      "su: unknown user nobodyheap\n",
+                      "scratch: 4096 bytes (4 KiB) allocated, pattern written and read back: ok\n"]:
+            self.assertFalse(ch.alloc_denied("scratch", other), other)
+
+    def test_group_mode_and_users_are_the_rule_and_the_image(self):
+        rule = [line for line in UDEV_RULES.read_text().splitlines()
+                if line and not line.startswith("#")]
+        self.assertEqual(len(rule), 1, rule)
+        self.assertIn('GROUP="%s"' % ch.HEAP_GROUP, rule[0])
+        self.assertIn('MODE="%04o"' % ch.HEAP_MODE, rule[0])
+        image = TEST_IMAGE.read_text()
+        self.assertRegex(image, r"useradd [^;]*--groups %s %s;" % (ch.HEAP_GROUP, ch.HEAP_USER))
+        other = re.search(r"useradd ([^;]*) %s;" % ch.OTHER_USER, image)
+        self.assertIsNotNone(other, "the image adds no %s" % ch.OTHER_USER)
+        self.assertNotIn(ch.HEAP_GROUP, other.group(1))
 
 
 if __name__ == "__main__":

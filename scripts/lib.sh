@@ -81,6 +81,10 @@ boards() {
 	sed -n 's/^\[board\.\(.*\)\]$/\1/p' "$LAYER_DIR/dts/boards.toml"
 }
 
+# The udev rule of the images (the coherent heaps read/write for the video
+# group): the Yocto recipe's file, which the standalone test image ships too.
+UDEV_RULES=$LAYER_DIR/recipes-core/coherent-heap-udev-rules/files/60-coherent-heap.rules
+
 # Each board's boot files (the boot texts and the genimage.cfg of its image).
 BOOT_FILES=$LAYER_DIR/recipes-bsp/coherent-heap-boot/files
 

@@ -1,8 +1,11 @@
 # nooelint: oelint.var.suggestedvar.CVE_PRODUCT - an image: its packages carry their own
 SUMMARY = "Test image for the coherent dma-buf heap"
 DESCRIPTION = "core-image-minimal with the coherent heap module, the dma-heap \
-               tool and the kernel's dma-buf heaps selftest: the checks the \
-               standalone test image runs, as oeqa runtime tests (testimage)."
+               tool, the kernel's dma-buf heaps selftest and the udev rule \
+               that gives the coherent heaps to the video group, with a user \
+               in that group and one outside it: the checks the standalone \
+               test image runs, and the heaps' access without root, as oeqa \
+               runtime tests (testimage)."
 HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
 BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
 SECTION = "images"
@@ -12,9 +15,20 @@ LICENSE = "MIT"
 require recipes-core/images/core-image-minimal.bb
 
 IMAGE_INSTALL += "\
+    coherent-heap-udev-rules \
     dma-heap-tools \
     kernel-module-coherent-heap \
     kselftest-dmabuf-heaps \
+    udev \
+"
+
+# The access test (coherent_heap.CoherentHeapTest.test_heap_access): heapuser
+# is in the group the udev rule gives the coherent heaps (video), nobodyheap
+# is not; the test runs dma-heap as each through su.
+inherit extrausers
+EXTRA_USERS_PARAMS = "\
+    useradd --shell /bin/sh --groups video heapuser; \
+    useradd --shell /bin/sh nobodyheap; \
 "
 
 # Only machines set up by conf/machine/include/coherent-heap.inc have the module.

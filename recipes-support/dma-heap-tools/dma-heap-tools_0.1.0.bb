@@ -14,19 +14,27 @@ DESCRIPTION = "dma-heap lists the dma-buf heaps, allocates from them and runs \
 HOMEPAGE = "https://github.com/meta-coherent-heap/meta-coherent-heap"
 BUGTRACKER = "https://github.com/meta-coherent-heap/meta-coherent-heap/issues"
 SECTION = "devel"
-# The tools are MIT; the crates linked into them are MIT or Apache-2.0
-# (unicode-ident adds Unicode-3.0).
+# LICENSE: the source, every crate of tools/Cargo.lock (the native variant
+# builds every tool). LICENSE:${PN}: the target package, only the crates the
+# target dma-heap binary links (its normal dependencies for
+# aarch64-unknown-linux-musl; the proc-macro crates and what they pull in run
+# at build time only). checks/crates.py computes both with cargo
+# (scripts/check-layer fails when either is stale).
 # oe-core from blacksail on wants SPDX operators; wrynose parses only & and |.
-LICENSE = "${@'MIT AND Unicode-3.0 AND (Apache-2.0 OR MIT)' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'MIT & Unicode-3.0 & (Apache-2.0 | MIT)'}"
-# nooelint: oelint.var.licenseremotefile - tools/ has no license file of its own: the layer is MIT (README)
-LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+LICENSE = "${@'MIT AND Unicode-3.0 AND (Apache-2.0 OR MIT) AND (MIT OR Unlicense)' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'MIT & Unicode-3.0 & (Apache-2.0 | MIT) & (MIT | Unlicense)'}"
+LICENSE:${PN} = "${@'MIT AND (Apache-2.0 OR MIT) AND (MIT OR Unlicense)' if 'blacksail' in d.getVar('LAYERSERIES_CORENAMES').split() else 'MIT & (Apache-2.0 | MIT) & (MIT | Unlicense)'}"
+# The layer's own COPYING.MIT (the tools are MIT); the crates' licence texts
+# are the common licenses.
+LIC_FILES_CHKSUM = "file://COPYING.MIT;md5=07d232666c945012bbcea1c9eb65e954"
 
 # The layer's own tools/ workspace: the manifest, the lockfile and each member
-# (tools/target, a local build directory, stays out).
+# (tools/target, a local build directory, stays out), and the layer's licence,
+# unpacked into the workspace (S) for LIC_FILES_CHKSUM.
 # nooelint: oelint.vars.fileextrapaths,oelint.vars.outofcontext - the source is this layer's tools/
 FILESEXTRAPATHS:prepend := "${THISDIR}/../..:"
 require ${BPN}-crates.inc
 SRC_URI += "\
+    file://COPYING.MIT;subdir=tools \
     file://tools/Cargo.toml \
     file://tools/Cargo.lock \
     file://tools/dma-heap \

@@ -13,7 +13,8 @@
 //! `dtregion` (host: checks and writes region overlays), `dma-heap` (target: the in-image
 //! runner) and `bootlog` (host: checks a QEMU console log) use these and keep no copy of their
 //! own. The layer's kernel patch is checked against [`rules`] and [`mainline`] by the
-//! `driver_patch` test, the oeqa case's splat list against [`splat`] by the `oeqa_splats` test.
+//! `driver_patch` test, the oeqa case's splat list against [`splat`] by the `oeqa_splats` test,
+//! the images' udev rule against [`OPT_IN_PROPERTY`] and [`mainline`] by the `udev_rule` test.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -27,5 +28,5 @@ pub mod splat;
 
 pub use error::{Error, Result};
 pub use fdt::{Node, Tree};
-pub use region::{Cells, Range, Region, Reservation, ReservedMemory};
+pub use region::{Cells, Range, Region, Reservation, ReservedMemory, OPT_IN_PROPERTY};
 pub use rules::{classify, Classification, Decision, LogLine, Owner, Refusal, Skip, Verdict};

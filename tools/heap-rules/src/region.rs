@@ -192,6 +192,11 @@ pub struct Reservation {
     pub size: u64,
 }
 
+/// The boolean property a `/reserved-memory` node opts in to the coherent heap driver with,
+/// and the only way to: the driver reads it (the `driver_patch` test holds it to this name),
+/// and the images' udev rule grants the heaps' group access by it (the `udev_rule` test).
+pub const OPT_IN_PROPERTY: &str = "linux,dma-heap";
+
 /// A child of `/reserved-memory`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Region {
@@ -216,7 +221,7 @@ pub struct Region {
     pub no_map: bool,
     /// `reusable`.
     pub reusable: bool,
-    /// `linux,dma-heap`: the opt-in of the coherent heap driver.
+    /// [`OPT_IN_PROPERTY`]: the opt-in of the coherent heap driver.
     pub dma_heap: bool,
     /// `linux,cma-default`.
     pub cma_default: bool,
@@ -273,7 +278,7 @@ impl Region {
             alloc_ranges,
             no_map: node.has("no-map"),
             reusable: node.has("reusable"),
-            dma_heap: node.has("linux,dma-heap"),
+            dma_heap: node.has(OPT_IN_PROPERTY),
             cma_default: node.has("linux,cma-default"),
             dma_default: node.has("linux,dma-default"),
             defects,

@@ -33,7 +33,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::mainline::{mainline_heap, MainlineHeap};
-use crate::region::{Region, Reservation};
+use crate::region::{Region, Reservation, OPT_IN_PROPERTY};
 
 /// The prefix of every kernel log line of the driver (`pr_fmt`: the module name).
 pub const LOG_PREFIX: &str = "coherent_heap: ";
@@ -297,7 +297,7 @@ impl fmt::Display for Decision {
                 Skip::Disabled => "disabled (status)",
                 Skip::Reusable => "reusable (a CMA area, for the CMA heap)",
                 Skip::DmaDefault => "the default DMA pool (linux,dma-default)",
-                Skip::NotOptedIn => "no linux,dma-heap property",
+                Skip::NotOptedIn => return write!(f, "no {OPT_IN_PROPERTY} property"),
             },
             Decision::Refused { refusal } => match refusal {
                 Refusal::NotReserved => "the kernel did not reserve it",

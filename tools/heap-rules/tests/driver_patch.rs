@@ -18,6 +18,7 @@ use heap_rules::mainline::MAINLINE_HEAPS;
 use heap_rules::rules::{
     Message, CHECK_ORDER, EMPTY, EXPORTED, NAME_TAKEN, NOT_RESERVED, NO_NAME, SYSTEM_RAM,
 };
+use heap_rules::OPT_IN_PROPERTY;
 
 const DRIVER: &str = "drivers/dma-buf/heaps/coherent_heap.rs";
 
@@ -177,16 +178,12 @@ fn differences(source: &str) -> Vec<String> {
         ));
     }
     if source.contains("export_all") {
-        out.push(
-            "the driver still has export_all: linux,dma-heap must be the only opt-in".to_string(),
-        );
+        out.push(format!(
+            "the driver still has export_all: {OPT_IN_PROPERTY} must be the only opt-in"
+        ));
     }
-    for needed in [
-        "c\"shared-dma-pool\"",
-        "c\"reusable\"",
-        "c\"linux,dma-heap\"",
-    ] {
-        if !source.contains(needed) {
+    for needed in ["shared-dma-pool", "reusable", OPT_IN_PROPERTY].map(|p| format!("c\"{p}\"")) {
+        if !source.contains(&needed) {
             out.push(format!(
                 "the driver never reads {needed}, which classify() skips regions by"
             ));

@@ -11,9 +11,16 @@ output is judged the way bootlog judges it (see check_run): the KTAP is
 parsed with its nesting, every plan must be met, every result must pass,
 every listed case must be there and may skip only for the one reason the
 list declares, and no other case may skip.
+
+The image's own check, test_heap_access: the udev rule gives the coherent
+heaps' nodes, and no other heap's, to HEAP_GROUP with HEAP_MODE; a user in
+that group allocates from each coherent heap, one outside it is refused
+with EACCES.
 """
 
+import json
 import re
+import shlex
 
 from oeqa.runtime.case import OERuntimeTestCase
 from oeqa.core.decorator.depends import OETestDepends
@@ -361,6 +368,69 @@ def check_run(listing, output):
     return problems
 
 
+# Who may allocate from the coherent heaps: the group and mode the udev rule
+# (recipes-core/coherent-heap-udev-rules/files/60-coherent-heap.rules) gives
+# their device nodes, and the users coherent-heap-test-image adds, one in that
+# group and one not (checks/test_oeqa_coherent_heap.py holds these to the rule
+# and the image).
+HEAP_GROUP = "video"
+HEAP_MODE = 0o660
+HEAP_USER = "heapuser"
+OTHER_USER = "nobodyheap"
+
+
+def coherent_heaps(list_json):
+    """The coherent heaps of `dma-heap list --format json`, in its order."""
+    entries = json.loads(list_json)
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "heap" in e
+                                                for e in entries):
+        raise ValueError("not a dma-heap list --format json array: %r" % list_json)
+    return [e["heap"] for e in entries if e.get("kind") == "coherent"]
+
+
+def ls_mode_group(line):
+    """(type, permission bits, group) of an `ls -ld` line: ('c', 0o660, 'video')."""
+    fields = line.split()
+    if len(fields) < 4 or not re.fullmatch(r"[-bcdlps][-rwxsStT]{9}[.+@]?", fields[0]):
+        raise ValueError("not an ls -ld line: %r" % line)
+    bits = 0
+    for i, c in enumerate(fields[0][1:10]):
+        if c not in "-ST":
+            bits |= 1 << (8 - i)
+    return fields[0][0], bits, fields[3]
+
+
+def node_problems(heap, ls_line, coherent):
+    """What is wrong with the device node of heap (its `ls -ld` line): a coherent
+    heap must be a character device of HEAP_GROUP with HEAP_MODE, any other heap
+    must not be HEAP_GROUP's."""
+    kind, mode, group = ls_mode_group(ls_line)
+    if kind != "c":
+        return ["/dev/dma_heap/%s is not a character device: %s" % (heap, ls_line)]
+    if not coherent:
+        return (["/dev/dma_heap/%s is not a coherent heap but is group %s's: %s"
+                 % (heap, group, ls_line)] if group == HEAP_GROUP else [])
+    problems = []
+    if group != HEAP_GROUP:
+        problems.append("/dev/dma_heap/%s: group %s, expected %s (the udev rule): %s"
+                        % (heap, group, HEAP_GROUP, ls_line))
+    if mode != HEAP_MODE:
+        problems.append("/dev/dma_heap/%s: mode %04o, expected %04o (the udev rule): %s"
+                        % (heap, mode, HEAP_MODE, ls_line))
+    return problems
+
+
+def su_alloc(user, heap, size=4096):
+    """The command that allocates size bytes from heap as user."""
+    return "su %s -c %s" % (shlex.quote(user),
+                            shlex.quote("dma-heap alloc %s %d" % (shlex.quote(heap), size)))
+
+
+def alloc_denied(heap, output):
+    """dma-heap alloc failed because the heap's node could not be opened: EACCES."""
+    return ("error: open /dev/dma_heap/%s: " % heap) in output and "(EACCES)" in output
+
+
 class CoherentHeapTest(OERuntimeTestCase):
 
     @OETestDepends(['ssh.SSHTest.test_ssh'])
@@ -385,6 +455,32 @@ class CoherentHeapTest(OERuntimeTestCase):
         self.assertEqual(problems, [], msg='dma-heap test:\n%s\n\nfull output:\n%s'
                          % ('\n'.join(problems), output))
         self.assertEqual(status, 0, msg='dma-heap test exited %d:\n%s' % (status, output))
+
+    @OETestDepends(['coherent_heap.CoherentHeapTest.test_module_loaded'])
+    @OEHasPackage(['dma-heap-tools'])
+    @OEHasPackage(['coherent-heap-udev-rules'])
+    def test_heap_access(self):
+        # Camera and display pipelines do not run as root: the udev rule gives
+        # the coherent heaps to HEAP_GROUP, and no other heap.
+        status, output = self.target.run('dma-heap list --format json 2>/dev/null')
+        self.assertEqual(status, 0, msg='dma-heap list failed:\n%s' % output)
+        coherent = coherent_heaps(output)
+        heaps = [e["heap"] for e in json.loads(output)]
+        self.assertTrue(coherent, msg='no coherent heap in dma-heap list:\n%s' % output)
+        for heap in heaps:
+            status, line = self.target.run('ls -ld %s' % shlex.quote('/dev/dma_heap/' + heap))
+            self.assertEqual(status, 0, msg=line)
+            self.assertEqual(node_problems(heap, line.strip(), heap in coherent), [])
+        for heap in coherent:
+            status, output = self.target.run(su_alloc(HEAP_USER, heap))
+            self.assertEqual(status, 0, msg='%s (group %s) cannot allocate from %s:\n%s'
+                             % (HEAP_USER, HEAP_GROUP, heap, output))
+            status, output = self.target.run(su_alloc(OTHER_USER, heap))
+            self.assertNotEqual(status, 0, msg='%s (not in group %s) allocated from %s:\n%s'
+                                % (OTHER_USER, HEAP_GROUP, heap, output))
+            self.assertTrue(alloc_denied(heap, output),
+                            msg='%s: %s was refused, but not with EACCES:\n%s'
+                            % (heap, OTHER_USER, output))
 
     @OETestDepends(['coherent_heap.CoherentHeapTest.test_module_loaded'])
     @OEHasPackage(['kselftest-dmabuf-heaps'])
