@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 /// What starts every figure line.
 pub const PREFIX: &str = "# bench-figure: ";
@@ -149,15 +150,18 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn text(&mut self, key: &str) -> Result<&'a str, BadFigure> {
-        self.map.remove(key).ok_or_else(|| {
-            BadFigure(format!("{} figure without {key}=", self.kind))
-        })
+        self.map
+            .remove(key)
+            .ok_or_else(|| BadFigure(format!("{} figure without {key}=", self.kind)))
     }
 
     fn name(&mut self, key: &str) -> Result<String, BadFigure> {
         let v = self.text(key)?;
         if v.is_empty() {
-            return Err(BadFigure(format!("{} figure with an empty {key}=", self.kind)));
+            return Err(BadFigure(format!(
+                "{} figure with an empty {key}=",
+                self.kind
+            )));
         }
         Ok(v.to_string())
     }
@@ -165,7 +169,10 @@ impl<'a> Fields<'a> {
     fn number(&mut self, key: &str) -> Result<u64, BadFigure> {
         let v = self.text(key)?;
         v.parse().map_err(|_| {
-            BadFigure(format!("{} figure: {key}={v} is not a decimal number", self.kind))
+            BadFigure(format!(
+                "{} figure: {key}={v} is not a decimal number",
+                self.kind
+            ))
         })
     }
 
@@ -179,7 +186,10 @@ impl<'a> Fields<'a> {
 
     fn done(self, figure: Figure) -> Result<Figure, BadFigure> {
         match self.map.keys().next() {
-            Some(k) => Err(BadFigure(format!("{} figure with an unknown field {k}=", self.kind))),
+            Some(k) => Err(BadFigure(format!(
+                "{} figure with an unknown field {k}=",
+                self.kind
+            ))),
             None => Ok(figure),
         }
     }
@@ -242,9 +252,50 @@ impl Figure {
     }
 }
 
+/// A duration as the benchmark's tables and pictures print it: `850 us`, `12.3 ms`, `1.25 s`.
+pub fn format_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.0} us")
+    } else if us < 100_000.0 {
+        format!("{:.1} ms", us / 1000.0)
+    } else if us < 1e6 {
+        format!("{:.0} ms", us / 1000.0)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
+/// `part / whole` as a percentage with one decimal (`74.2%`); `-` when
+/// `whole` is 0.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".into();
+    }
+    // Integer arithmetic, rounded half up, so the text does not depend on
+    // floating-point formatting.
+    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_percentages() {
+        assert_eq!(format_duration(Duration::from_nanos(850_400)), "850 us");
+        assert_eq!(format_duration(Duration::from_micros(12_340)), "12.3 ms");
+        assert_eq!(format_duration(Duration::from_micros(250_000)), "250 ms");
+        assert_eq!(format_duration(Duration::from_millis(1250)), "1.25 s");
+        // 16 1080p NV12 frames in 64 MiB; 21 of them.
+        assert_eq!(percent(16 * 3_110_400, 64 << 20), "74.2%");
+        assert_eq!(percent(21 * 3_110_400, 64 << 20), "97.3%");
+        assert_eq!(percent(0, 10), "0.0%");
+        assert_eq!(percent(10, 10), "100.0%");
+        assert_eq!(percent(1, 0), "-");
+        assert_eq!(percent(1, 2000), "0.1%"); // 0.05% rounds up
+    }
 
     fn all() -> Vec<Figure> {
         vec![
@@ -317,7 +368,12 @@ mod tests {
 
     #[test]
     fn bad_figures_say_what_is_wrong() {
-        let bad = |rest: &str| Figure::parse(&format!("{PREFIX}{rest}")).unwrap().unwrap_err().0;
+        let bad = |rest: &str| {
+            Figure::parse(&format!("{PREFIX}{rest}"))
+                .unwrap()
+                .unwrap_err()
+                .0
+        };
         assert_eq!(bad("speed x=1"), "unknown figure \"speed\"");
         assert_eq!(bad("frames heap=a frame=1"), "frames figure without count=");
         assert_eq!(
@@ -328,9 +384,18 @@ mod tests {
             bad("frames heap=a frame=1 count=2 extra=3"),
             "frames figure with an unknown field extra="
         );
-        assert_eq!(bad("frames heap=a heap=b"), "frames figure with heap= twice");
-        assert_eq!(bad("frames heap= frame=1 count=2"), "frames figure with an empty heap=");
+        assert_eq!(
+            bad("frames heap=a heap=b"),
+            "frames figure with heap= twice"
+        );
+        assert_eq!(
+            bad("frames heap= frame=1 count=2"),
+            "frames figure with an empty heap="
+        );
         assert_eq!(bad("heap name=a kind=cma"), "heap figure without capacity=");
-        assert_eq!(bad("latency heap=a size"), "latency figure: \"size\" is not key=value");
+        assert_eq!(
+            bad("latency heap=a size"),
+            "latency figure: \"size\" is not key=value"
+        );
     }
 }
