@@ -33,7 +33,14 @@ const PER_DOUBLING: f64 = 6.0;
 const CUT_SPAN: f64 = 18.0;
 const FONT: f64 = 10.0;
 const LINE: f64 = 12.5;
+/// The narrowest column of a lane, and the only width of the `/reserved-memory` lane,
+/// whose labels are written beside it.
 const LANE_WIDTH: f64 = 160.0;
+/// The widest column of the other lanes, which widen to hold their labels.
+const MAX_LANE_WIDTH: f64 = 330.0;
+/// The lines of a label that must fit in its box for it to be written there: name, range,
+/// size. The lines after them are written too where there is room.
+const INNER_LINES: usize = 3;
 const LANE_GAP: f64 = 14.0;
 const AXIS_X: f64 = 150.0;
 const TOP: f64 = 112.0;
@@ -204,7 +211,7 @@ fn items(input: &MapInput<'_>) -> (Vec<Item>, Vec<Problem>) {
             kind: Kind::Dma,
             span: Some(span(&w.range)),
             lines: vec![
-                format!("dma-ranges {}", w.node),
+                w.node.clone(),
                 w.range.to_string(),
                 format_size(w.range.size),
                 format!("bus address {:#x}", w.bus),
@@ -265,7 +272,8 @@ fn items(input: &MapInput<'_>) -> (Vec<Item>, Vec<Problem>) {
 }
 
 /// The name line of every item the picture of `input` has: each DRAM bank, `dma-ranges`
-/// window, keep-out range, `/memreserve/` entry and `/reserved-memory` region (its node name).
+/// window (its bus node's path), keep-out range, `/memreserve/` entry and `/reserved-memory`
+/// region (its node name).
 /// Each is one `<text>` element of the map; [`missing_labels`] looks for them.
 pub fn labels(input: &MapInput<'_>) -> Vec<String> {
     items(input)
@@ -400,8 +408,18 @@ pub fn render(input: &MapInput<'_>) -> String {
         for (k, &i) in idx.iter().enumerate() {
             cols[i] = c[k];
         }
-        lane_x.push((lane, x, n));
-        x += n as f64 * LANE_WIDTH + LANE_GAP;
+        let width = if lane == Lane::Reserved {
+            LANE_WIDTH
+        } else {
+            lane_items
+                .iter()
+                .flat_map(|it| it.lines.iter().take(INNER_LINES))
+                .map(|l| text_width(l, FONT) + 14.0)
+                .fold(LANE_WIDTH, f64::max)
+                .min(MAX_LANE_WIDTH)
+        };
+        lane_x.push((lane, x, n, width));
+        x += n as f64 * width + LANE_GAP;
     }
     let lanes_end = x;
     let label_x = lanes_end + 36.0;
@@ -460,9 +478,9 @@ pub fn render(input: &MapInput<'_>) -> String {
         svg.text(lx + 16.0, 62.0, FONT, Anchor::Start, &t, &[]);
         lx += 16.0 + text_width(&t, FONT) + 14.0;
     }
-    for &(lane, x, n) in &lane_x {
+    for &(lane, x, n, width) in &lane_x {
         svg.text(
-            x + n as f64 * LANE_WIDTH / 2.0,
+            x + n as f64 * width / 2.0,
             TOP - 14.0,
             11.0,
             Anchor::Middle,
@@ -520,12 +538,12 @@ pub fn render(input: &MapInput<'_>) -> String {
             placed.push(None);
             continue;
         };
-        let &(_, lx, _) = lane_x.iter().find(|(l, _, _)| *l == it.lane).unwrap();
+        let &(_, lx, _, width) = lane_x.iter().find(|l| l.0 == it.lane).unwrap();
         let (y0, y1) = (axis.y(e), axis.y(s));
         placed.push(Some(Placed {
-            x: lx + cols[i] as f64 * LANE_WIDTH + 2.0,
+            x: lx + cols[i] as f64 * width + 2.0,
             y: y0,
-            w: LANE_WIDTH - 4.0,
+            w: width - 4.0,
             h: y1 - y0,
         }));
     }
@@ -533,10 +551,7 @@ pub fn render(input: &MapInput<'_>) -> String {
     let mut y = axis.bottom() + 40.0;
     let unplaced: Vec<usize> = (0..items.len()).filter(|&i| placed[i].is_none()).collect();
     if !unplaced.is_empty() {
-        let &(_, rx, _) = lane_x
-            .iter()
-            .find(|(l, _, _)| *l == Lane::Reserved)
-            .unwrap();
+        let &(_, rx, _, _) = lane_x.iter().find(|l| l.0 == Lane::Reserved).unwrap();
         svg.text(
             rx,
             y - 8.0,
@@ -561,7 +576,6 @@ pub fn render(input: &MapInput<'_>) -> String {
         let h = |i: usize| placed[i].as_ref().map_or(0.0, |p| p.h);
         h(b).total_cmp(&h(a))
     });
-    let inner_chars = ((LANE_WIDTH - 12.0) / (FONT * 0.6)) as usize;
     let mut beside: Vec<usize> = Vec::new();
     for &i in &order {
         let it = &items[i];
@@ -589,12 +603,30 @@ pub fn render(input: &MapInput<'_>) -> String {
                 ],
             );
         }
+        let inner_chars = ((p.w - 10.0) / (FONT * 0.6)) as usize;
+        let (head, rest) = it.lines.split_at(INNER_LINES.min(it.lines.len()));
         let fits = it.problems.is_empty()
-            && p.h >= it.lines.len() as f64 * LINE + 6.0
-            && it.lines.iter().all(|l| l.chars().count() <= inner_chars);
+            && it.lane != Lane::Reserved
+            && p.h >= head.len() as f64 * LINE + 6.0
+            && head.iter().all(|l| l.chars().count() <= inner_chars);
         if fits {
-            let mut ty = p.y + (p.h - it.lines.len() as f64 * LINE) / 2.0 + FONT;
-            for (k, l) in it.lines.iter().enumerate() {
+            // The lines after the first ones, wrapped, as many as there is room for.
+            let room = ((p.h - 6.0) / LINE) as usize;
+            let mut lines: Vec<String> = head.to_vec();
+            for l in rest {
+                lines.extend(wrap(l, inner_chars));
+            }
+            let keep = room.max(head.len());
+            if lines.len() > keep {
+                // Cut: the whole label is the box's tooltip.
+                lines.truncate(keep);
+                if let Some(last) = lines.last_mut().filter(|_| keep > head.len()) {
+                    let cut: String = last.chars().take(inner_chars.saturating_sub(1)).collect();
+                    *last = format!("{cut}…");
+                }
+            }
+            let mut ty = p.y + (p.h - lines.len() as f64 * LINE) / 2.0 + FONT;
+            for (k, l) in lines.iter().enumerate() {
                 let bold: &[(&str, &str)] = if k == 0 {
                     &[("font-weight", "bold")]
                 } else {
@@ -721,7 +753,7 @@ pub fn render(input: &MapInput<'_>) -> String {
             }
         }
     }
-    svg.finish(16.0)
+    svg.finish(24.0)
 }
 
 #[cfg(test)]
@@ -835,7 +867,7 @@ mod tests {
             labels(&input),
             [
                 "DRAM bank 0",
-                "dma-ranges /soc",
+                "/soc",
                 "keep-out boot",
                 "/memreserve/ 0",
                 "camera@50000000",
