@@ -735,3 +735,25 @@ fn bench_svg_refuses_a_log_without_figures_or_with_a_bad_one() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_readme_bench_picture_is_drawn_from_the_committed_fixture() {
+    // The committed fixture, whatever BOOTLOG_FIXTURES says: the README shows that boot.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let log = dir.join("tests/fixtures/virt-bench.log");
+    let picture = dir.join("../../docs/pictures/virt-bench.svg");
+    let out = bootlog(&[
+        "bench-svg",
+        "--machine",
+        "virt",
+        "--commit",
+        "2e12e87",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::read(&picture).unwrap() == out.stdout,
+        "{} is not what bootlog draws today: run `bootlog bench-svg --machine virt --commit 2e12e87 tools/bootlog/tests/fixtures/virt-bench.log -o docs/pictures/virt-bench.svg`",
+        picture.display()
+    );
+}
