@@ -557,7 +557,7 @@ pub fn render(input: &MapInput<'_>) -> String {
             y - 8.0,
             FONT,
             Anchor::Start,
-            "no fixed address (placed by the kernel at boot, or not reserved):",
+            "no fixed address:",
             &[("font-style", "italic")],
         );
         for &i in &unplaced {
