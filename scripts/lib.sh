@@ -175,6 +175,13 @@ need() {
 	command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
 }
 
+# png_size PNG: "WIDTHxHEIGHT" from the PNG's IHDR chunk.
+png_size() {
+	local w h
+	read -r w h < <(od -An -j16 -N8 -tx1 "$1" | tr -d ' \n' | sed -E 's/^(.{8})(.{8})$/\1 \2/')
+	printf '%dx%d\n' "$((16#$w))" "$((16#$h))"
+}
+
 # SOURCE_DATE_EPOCH from the layer's last commit, so that two builds of one
 # commit agree; a tree that is not a git checkout must set it.
 source_date_epoch() {

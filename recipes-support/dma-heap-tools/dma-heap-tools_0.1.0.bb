@@ -43,6 +43,7 @@ SRC_URI += "\
     file://tools/heap-rules \
     file://tools/bootcfg \
     file://tools/flashcheck \
+    file://tools/picture \
 "
 
 S = "${UNPACKDIR}/tools"

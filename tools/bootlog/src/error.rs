@@ -31,6 +31,22 @@ pub enum Error {
         /// What is wrong with it.
         msg: String,
     },
+    /// The bench figures of a log are not usable.
+    Bench {
+        /// The log.
+        path: PathBuf,
+        /// The line at fault; 0 when the log has no figures.
+        line: usize,
+        /// What is wrong.
+        msg: String,
+    },
+    /// An output file could not be written.
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
     /// The report could not be written to standard output.
     Write(io::Error),
     /// The report could not be serialised as JSON.
@@ -49,6 +65,13 @@ impl fmt::Display for Error {
             Error::ExpectCases { path, line, msg } => {
                 write!(f, "{}:{line}: not a case list: {msg}", path.display())
             }
+            Error::Bench { path, line: 0, msg } => write!(f, "{}: {msg}", path.display()),
+            Error::Bench { path, line, msg } => {
+                write!(f, "{}:{line}: not a bench figure: {msg}", path.display())
+            }
+            Error::WriteFile { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
             Error::Write(e) => write!(f, "cannot write the report: {e}"),
             Error::Json(e) => write!(f, "cannot serialise the report as JSON: {e}"),
         }
@@ -59,7 +82,8 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Read { source, .. } => Some(source),
-            Error::ExpectCases { .. } => None,
+            Error::ExpectCases { .. } | Error::Bench { .. } => None,
+            Error::WriteFile { source, .. } => Some(source),
             Error::Write(e) => Some(e),
             Error::Json(e) => Some(e),
         }

@@ -11,7 +11,9 @@
 //! With [`expect`]'s list (`--expect-cases`, what `dma-heap test --list`
 //! prints) every case the boot must run must be there, passed or skipped
 //! for the one reason the boot declared, and no other case may skip.
+//! [`bench`] draws the picture of a bench boot from its figures.
 
+pub mod bench;
 pub mod check;
 pub mod console;
 pub mod error;

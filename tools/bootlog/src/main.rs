@@ -14,7 +14,8 @@ Exit status:
   1  a check failed: a test failed or its result is missing, a kernel problem,
      a missing suite or expected case, an undeclared skip, no '# runner: done',
      a timeout, ...
-  2  unusable input: the file or the case list cannot be read, or bad arguments";
+  2  unusable input: the file or the case list cannot be read, or bad arguments;
+     for bench-svg: a log without bench figures, or with a bad one";
 
 /// Check the console log of a QEMU boot of the test kernel.
 #[derive(Debug, Parser)]
@@ -43,6 +44,35 @@ enum Command {
     /// result checks as `check`, on the whole file as one stream.
     #[command(after_help = EXIT_STATUS)]
     Ktap(KtapArgs),
+    /// Draw the picture of a bench boot (`scripts/boot --mode bench`) as SVG.
+    ///
+    /// Reads the runner's `# bench-figure:` lines from the log (the figures of
+    /// `dma-heap bench`, exactly) and draws alloc+free latency per size for
+    /// every heap (median and 99th percentile, logarithmic axis), the frames
+    /// that fit in each heap as bars, and the fragmentation left by the churn
+    /// workload; the machine and the commit go into the title. Writes the SVG
+    /// to FILE or standard output; nothing else is printed.
+    #[command(after_help = EXIT_STATUS)]
+    BenchSvg(BenchSvgArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchSvgArgs {
+    /// The console log of the bench boot ('-' for standard input).
+    #[arg(value_name = "LOG")]
+    log: PathBuf,
+
+    /// The machine the boot ran on, for the title (QEMU's machine: virt).
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    machine: String,
+
+    /// The commit of the layer that was booted, for the title (`git describe`).
+    #[arg(long, value_name = "REV", value_parser = non_empty)]
+    commit: String,
+
+    /// Write the SVG to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -178,9 +208,35 @@ fn options(expect: Expectations) -> Result<Options> {
     })
 }
 
+/// Runs `bench-svg`.
+fn bench_svg(args: BenchSvgArgs) -> Result<bool> {
+    let bytes = read_input(&args.log)?;
+    let bench = bootlog::bench::Bench::read(&bytes).map_err(|(line, msg)| Error::Bench {
+        path: args.log.clone(),
+        line,
+        msg,
+    })?;
+    let svg = bootlog::bench::render(&bench, &args.machine, &args.commit);
+    match &args.output {
+        Some(path) => std::fs::write(path, svg).map_err(|source| Error::WriteFile {
+            path: path.clone(),
+            source,
+        })?,
+        None => {
+            let mut out = io::stdout().lock();
+            match out.write_all(svg.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other.map_err(Error::Write)?,
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Runs the command; `Ok(true)` if every check passed.
 fn run(cli: Cli) -> Result<bool> {
     let (report, format) = match cli.command {
+        Command::BenchSvg(args) => return bench_svg(args),
         Command::Check(args) => {
             let bytes = read_input(&args.log)?;
             let options = Options {

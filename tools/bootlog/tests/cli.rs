@@ -6,6 +6,8 @@
 //! - `virt-test-no-module.log`: `scripts/boot --negative no-module`;
 //! - `virt-test-no-overlay.log`: `scripts/boot --negative no-overlay`;
 //! - `virt-panic.log`: the kernel with no init to be found;
+//! - `virt-bench.log`: `scripts/boot --mode bench`, the runner's tables and
+//!   its `# bench-figure:` lines;
 //! - `runner.ktap`: the runner's lines of `virt-test.log`.
 //!
 //! The expectations are written so that they hold for fixtures made from
@@ -597,5 +599,161 @@ fn reads_standard_input() {
     assert_eq!(
         last_line(&String::from_utf8_lossy(&out.stdout)),
         last_line(&from_file)
+    );
+}
+
+/// The heaps a bench log's tables name: the first column of the latency table.
+fn bench_table_heaps(log: &str) -> Vec<String> {
+    log.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .skip_while(|l| !l.starts_with("# alloc+free latency"))
+        .skip(2)
+        .take_while(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn bench_svg_draws_every_heap_of_a_real_bench_boot() {
+    let log = fixture("virt-bench.log");
+    let out = bootlog(&[
+        "bench-svg",
+        "--machine",
+        "virt",
+        "--commit",
+        "v0-test",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+    let svg = String::from_utf8(out.stdout).unwrap();
+    let texts = picture::texts(&svg).expect("an SVG document");
+    assert_eq!(texts[0], "dma-heap bench on virt, v0-test");
+    // Every heap of the runner's tables is in the picture, by name.
+    let heaps = bench_table_heaps(&read("virt-bench.log"));
+    assert!(heaps.len() >= 3, "{heaps:?}");
+    for h in &heaps {
+        assert!(
+            texts.iter().any(|t| t.starts_with(&format!("{h} ("))),
+            "{h} not in the legend: {texts:?}"
+        );
+    }
+    for panel in [
+        "alloc+free latency per size",
+        "frames per region",
+        "fragmentation after churn",
+    ] {
+        assert!(texts.iter().any(|t| t == panel), "no panel {panel:?}");
+    }
+    // A real renderer reads it.
+    let dir = std::env::temp_dir().join(format!("bootlog-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg_path, png) = (dir.join("bench.svg"), dir.join("bench.png"));
+    let out = bootlog(&[
+        "bench-svg",
+        "--machine",
+        "virt",
+        "--commit",
+        "v0-test",
+        "-o",
+        svg_path.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&svg_path).unwrap(), svg);
+    let render = |svg: &Path| {
+        Command::new("rsvg-convert")
+            .arg("-o")
+            .arg(&png)
+            .arg(svg)
+            .output()
+            .expect("rsvg-convert not found: run scripts/setup-host (librsvg2-bin)")
+    };
+    let r = render(&svg_path);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    // And refuses a broken one: the render check can fail.
+    let broken = dir.join("broken.svg");
+    std::fs::write(&broken, svg.replace("</text>", "")).unwrap();
+    assert!(!render(&broken).status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_svg_refuses_a_log_without_figures_or_with_a_bad_one() {
+    // A test boot has no bench figures.
+    let test_log = fixture("virt-test.log");
+    let out = bootlog(&[
+        "bench-svg",
+        "--machine",
+        "virt",
+        "--commit",
+        "x",
+        test_log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no bench figures"), "{err}");
+    // A figure that does not read is named by its line.
+    let dir = std::env::temp_dir().join(format!("bootlog-bench-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.log");
+    let text = read("virt-bench.log");
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("# bench-figure: frames "))
+        .unwrap();
+    std::fs::write(
+        &bad,
+        text.replacen(line, &line.replace("count=", "count=x"), 1),
+    )
+    .unwrap();
+    let out = bootlog(&[
+        "bench-svg",
+        "--machine",
+        "virt",
+        "--commit",
+        "x",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "bad.log:{}: not a bench figure: frames figure: count=x",
+            n + 1
+        )),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_readme_bench_picture_is_drawn_from_the_committed_fixture() {
+    // The committed fixture, whatever BOOTLOG_FIXTURES says: the README shows that boot.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let log = dir.join("tests/fixtures/virt-bench.log");
+    let picture = dir.join("../../docs/pictures/virt-bench.svg");
+    let out = bootlog(&[
+        "bench-svg",
+        "--machine",
+        "virt",
+        "--commit",
+        "2e12e87",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::read(&picture).unwrap() == out.stdout,
+        "{} is not what bootlog draws today: run `bootlog bench-svg --machine virt --commit 2e12e87 tools/bootlog/tests/fixtures/virt-bench.log -o docs/pictures/virt-bench.svg`",
+        picture.display()
     );
 }

@@ -18,9 +18,15 @@
 //!
 //! The churn and search logic is written against [`Allocator`] so it can
 //! be tested on the host with a model pool.
+//!
+//! After the three tables, which are for people, every figure is printed
+//! again exactly, one line each, in the format of [`heap_rules::bench`],
+//! from which `bootlog bench-svg` draws the picture on the build host.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
+
+use heap_rules::bench::Figure;
 
 use crate::error::{Error, Result};
 use crate::heap::{Heap, DEFAULT_FD_FLAGS};
@@ -344,8 +350,58 @@ fn capacity_text(t: &Target) -> String {
     t.capacity.map_or_else(|| "-".into(), format_size)
 }
 
-/// The report: three tables, one heap per row, then `# bench: done`.
-pub fn report(results: &[HeapBench], cfg: &BenchConfig) -> String {
+/// Every measured figure, as [`heap_rules::bench`] lines describe them: the run, then per
+/// heap the heap and its latencies, frames and churn. Skipped and failed cells have none.
+pub fn figures(results: &[HeapBench], cfg: &BenchConfig, page: u64) -> Vec<Figure> {
+    let mut out = vec![Figure::Run {
+        iterations: cfg.iterations as u64,
+        churn_steps: cfg.churn_steps as u64,
+        churn_min: cfg.churn_min,
+        churn_max: cfg.churn_max,
+        page,
+    }];
+    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    for r in results {
+        let heap = r.target.name.clone();
+        out.push(Figure::Heap {
+            name: heap.clone(),
+            kind: r.target.kind.as_str().into(),
+            capacity: r.target.capacity,
+        });
+        for (c, &size) in r.latency.iter().zip(&LATENCY_SIZES) {
+            if let Cell::Done(l) = c {
+                out.push(Figure::Latency {
+                    heap: heap.clone(),
+                    size,
+                    median_ns: ns(l.median),
+                    p99_ns: ns(l.p99),
+                });
+            }
+        }
+        for (c, frame) in r.frames.iter().zip([FRAME_1080P_NV12, FRAME_4K_NV12]) {
+            if let Cell::Done(count) = c {
+                out.push(Figure::Frames {
+                    heap: heap.clone(),
+                    frame,
+                    count: *count,
+                });
+            }
+        }
+        if let Cell::Done(c) = &r.churn {
+            out.push(Figure::Churn {
+                heap,
+                live_bytes: c.live_bytes,
+                live_buffers: c.live_buffers as u64,
+                largest: c.largest,
+            });
+        }
+    }
+    out
+}
+
+/// The report: three tables, one heap per row, the [`figures`] one a line, then
+/// `# bench: done`.
+pub fn report(results: &[HeapBench], cfg: &BenchConfig, page: u64) -> String {
     let mut out = String::new();
     let head = |t: &Target| vec![t.name.clone(), t.kind.as_str().into(), capacity_text(t)];
 
@@ -444,6 +500,9 @@ pub fn report(results: &[HeapBench], cfg: &BenchConfig) -> String {
             out.push_str(&format!("# error: {e}\n"));
         }
     }
+    for f in figures(results, cfg, page) {
+        out.push_str(&format!("{f}\n"));
+    }
     out.push_str("# bench: done\n");
     out
 }
@@ -481,7 +540,7 @@ pub fn run<W: Write>(out: &mut W, env: &System, cfg: &BenchConfig) -> io::Result
         out.flush()?;
         results.push(r);
     }
-    out.write_all(report(&results, cfg).as_bytes())?;
+    out.write_all(report(&results, cfg, env.page_size).as_bytes())?;
     out.flush()
 }
 
@@ -658,7 +717,7 @@ mod tests {
                 elapsed: Duration::from_secs(1),
             },
         ];
-        let text = report(&results, &cfg);
+        let text = report(&results, &cfg, 4096);
         let expected = "\
 # alloc+free latency: median / p99 of 200 iterations (CLOCK_MONOTONIC)
 HEAP    KIND      SIZE    4 KiB           64 KiB          1 MiB            8 MiB
@@ -676,8 +735,27 @@ camera  coherent  64 MiB  300     2       33 MiB in 20  31 MiB  8 MiB    25.8%
 system  system    -       -       -       -             -       -        -
 
 # error: system: latency 8 MiB: boom
+# bench-figure: run iterations=200 churn-steps=500 churn-min=4096 churn-max=8388608 page=4096
+# bench-figure: heap name=camera kind=coherent capacity=67108864
+# bench-figure: latency heap=camera size=4096 median-ns=50000 p99-ns=150000
+# bench-figure: latency heap=camera size=65536 median-ns=60000 p99-ns=180000
+# bench-figure: latency heap=camera size=1048576 median-ns=400000 p99-ns=1200000
+# bench-figure: latency heap=camera size=8388608 median-ns=3000000 p99-ns=9000000
+# bench-figure: frames heap=camera frame=3110400 count=16
+# bench-figure: frames heap=camera frame=12441600 count=4
+# bench-figure: churn heap=camera live-bytes=34603008 live-buffers=20 largest=8388608
+# bench-figure: heap name=system kind=system capacity=-
+# bench-figure: latency heap=system size=4096 median-ns=20000 p99-ns=60000
+# bench-figure: latency heap=system size=65536 median-ns=30000 p99-ns=90000
+# bench-figure: latency heap=system size=1048576 median-ns=300000 p99-ns=900000
 # bench: done
 ";
         assert_eq!(text, expected, "\n{text}");
+        // Every figure line reads back as the figure it was printed from.
+        let read: Vec<Figure> = text
+            .lines()
+            .filter_map(|l| Figure::parse(l).map(Result::unwrap))
+            .collect();
+        assert_eq!(read, figures(&results, &cfg, 4096));
     }
 }

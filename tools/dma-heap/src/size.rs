@@ -3,7 +3,7 @@
 //! `T`, or `KiB` ... `TiB`), the same as `dtregion`'s; this module names
 //! the argument at fault and adds the spellings only `dma-heap` prints.
 
-pub use heap_rules::size::format_size;
+pub use heap_rules::size::{format_bytes, format_size};
 use heap_rules::size::{GIB, KIB, MIB, TIB};
 
 use crate::error::{Error, Result};
@@ -20,18 +20,6 @@ pub fn parse_size(arg: &'static str, s: &str) -> Result<u64> {
     })
 }
 
-/// Like [`format_size`] when a binary unit of at most MiB divides the size
-/// exactly (`4 KiB`, `3 MiB`), else MiB with two decimals (`3.00 MiB`):
-/// for measured amounts in tables and notes.
-pub fn format_bytes(n: u64) -> String {
-    let exact = n % MIB == 0 || (n < MIB && n % KIB == 0);
-    if exact {
-        format_size(n)
-    } else {
-        format!("{:.2} MiB", n as f64 / MIB as f64)
-    }
-}
-
 /// Test-name spelling: `4096` -> `4k`, `8388608` -> `8m`, `1000` -> `1000b`.
 pub fn size_tag(n: u64) -> String {
     for (unit, bytes) in [('t', TIB), ('g', GIB), ('m', MIB), ('k', KIB)] {
@@ -45,16 +33,6 @@ pub fn size_tag(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn approximate_bytes() {
-        assert_eq!(format_bytes(0), "0 B");
-        assert_eq!(format_bytes(4096), "4 KiB");
-        assert_eq!(format_bytes(3 << 20), "3 MiB");
-        assert_eq!(format_bytes((3 << 20) + 4096), "3.00 MiB");
-        assert_eq!(format_bytes(1536 << 10), "1.50 MiB");
-        assert_eq!(format_bytes(280_224 << 10), "273.66 MiB");
-    }
 
     #[test]
     fn parses_the_shared_grammar() {

@@ -1,7 +1,9 @@
-//! Small statistics for the benchmark: percentiles of latency samples and
-//! how much of a region a number of buffers use.
+//! Small statistics for the benchmark: percentiles of latency samples, and
+//! plain-text tables; durations and shares print as `heap_rules::bench` says.
 
 use std::time::Duration;
+
+pub use heap_rules::bench::{format_duration, percent};
 
 /// The `p`-th percentile (0 < p <= 100) of `sorted` by the nearest-rank
 /// method: the smallest sample such that at least p% of the samples are
@@ -36,32 +38,6 @@ impl Latency {
             samples: samples.len(),
         })
     }
-}
-
-/// A duration for a table cell: `850 us`, `12.3 ms`, `1.25 s`.
-pub fn format_duration(d: Duration) -> String {
-    let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:.0} us")
-    } else if us < 100_000.0 {
-        format!("{:.1} ms", us / 1000.0)
-    } else if us < 1e6 {
-        format!("{:.0} ms", us / 1000.0)
-    } else {
-        format!("{:.2} s", us / 1e6)
-    }
-}
-
-/// `part / whole` as a percentage with one decimal (`74.2%`); `-` when
-/// `whole` is 0.
-pub fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "-".into();
-    }
-    // Integer arithmetic, rounded half up, so the text does not depend on
-    // floating-point formatting.
-    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
-    format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
 /// Lays out `rows` (the first one being the header) as a plain-text table:
@@ -119,21 +95,6 @@ mod tests {
         assert_eq!(l.p99, Duration::from_micros(5));
         assert_eq!(l.samples, 5);
         assert!(Latency::from_samples(Vec::new()).is_none());
-    }
-
-    #[test]
-    fn durations_and_percentages() {
-        assert_eq!(format_duration(Duration::from_nanos(850_400)), "850 us");
-        assert_eq!(format_duration(Duration::from_micros(12_340)), "12.3 ms");
-        assert_eq!(format_duration(Duration::from_micros(250_000)), "250 ms");
-        assert_eq!(format_duration(Duration::from_millis(1250)), "1.25 s");
-        // 16 1080p NV12 frames in 64 MiB; 21 of them.
-        assert_eq!(percent(16 * 3_110_400, 64 << 20), "74.2%");
-        assert_eq!(percent(21 * 3_110_400, 64 << 20), "97.3%");
-        assert_eq!(percent(0, 10), "0.0%");
-        assert_eq!(percent(10, 10), "100.0%");
-        assert_eq!(percent(1, 0), "-");
-        assert_eq!(percent(1, 2000), "0.1%"); // 0.05% rounds up
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! - [`check_files`] applies overlays to a base DTB (with `fdtoverlay`), reads the merged tree
 //!   and reports every region and problem ([`check`]).
+//! - [`map_files`] does the same and also reads the tree's `dma-ranges` windows, for
+//!   [`map::render`], the picture of the board's address space.
 //! - [`new_region`] picks a free aligned spot in a board's DRAM, writes the `.dtso` and checks
 //!   it the same way.
 //!
@@ -13,6 +15,7 @@ pub mod boards;
 pub mod check;
 pub mod dtso;
 pub mod error;
+pub mod map;
 pub mod output;
 pub mod place;
 pub mod regions;
@@ -125,6 +128,17 @@ pub struct CheckRequest<'a> {
 
 /// Runs `dtregion check`.
 pub fn check_files(req: &CheckRequest<'_>) -> Result<Report> {
+    check_applied(req).map(|(_, report)| report)
+}
+
+/// Runs `dtregion check`, and reads the `dma-ranges` windows of the merged tree: what
+/// `dtregion map` draws.
+pub fn map_files(req: &CheckRequest<'_>) -> Result<(Report, Vec<regions::DmaWindow>)> {
+    let (merged, report) = check_applied(req)?;
+    Ok((report, regions::dma_windows(&merged)))
+}
+
+fn check_applied(req: &CheckRequest<'_>) -> Result<(Tree, Report)> {
     let applied = apply(&req.base, &req.overlays)?;
     let baseline = match (&req.baseline, req.overlays.is_empty()) {
         (_, false) => Some(applied.base.clone()),
@@ -132,12 +146,13 @@ pub fn check_files(req: &CheckRequest<'_>) -> Result<Report> {
         (None, true) => None,
     };
     let board = facts(req.table, req.board.as_deref(), &applied.merged)?;
-    Ok(check::check(Input {
+    let report = check::check(Input {
         tree: &applied.merged,
         baseline: baseline.as_ref(),
         board,
         page_size: req.page_size,
-    }))
+    });
+    Ok((applied.merged, report))
 }
 
 /// What `dtregion new` is asked.

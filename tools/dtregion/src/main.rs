@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use dtregion::check::base_name_problem;
-use dtregion::{output, CheckRequest, Error, NewRequest, Report, Result, Table};
+use dtregion::{map, output, CheckRequest, Error, NewRequest, Report, Result, Table};
 use heap_rules::size::{parse_address, parse_size, KIB};
 
 const EXIT_STATUS: &str = "\
@@ -15,6 +15,7 @@ Exit status:
   0  no error (warnings and notes do not count, unless --deny-warnings)
   1  problems: at least one error in the regions the overlays add or change;
      for `new`: the new region fails the check, or there is no room for it;
+     for `map --verify`: the map is not an SVG document or lacks a label;
      also when standard output is closed early (`dtregion check ... | head`)
   2  unusable input: a file that cannot be read or is not a DTB (bad magic,
      truncated, malformed), an overlay that is not one, does not apply or is
@@ -69,6 +70,22 @@ enum Command {
     /// compatible is in the tree's root compatible, or the one named with --board.
     #[command(after_help = EXIT_STATUS)]
     Check(CheckArgs),
+    /// Draw the board's physical address space as an SVG picture.
+    ///
+    /// Reads the tree as `check` does (the same arguments) and draws, high addresses at the
+    /// top: the DRAM banks, the dma-ranges windows of the tree's buses in CPU addresses (what
+    /// their DMA masters reach), the board table's keep-out ranges, the /memreserve/ entries,
+    /// every /reserved-memory region (heaps, CMA pools, firmware) and the 4 GiB line. Each is
+    /// labelled with its name, range and size; every problem `check` reports is drawn on the
+    /// region it concerns (outlined red for an error, orange for a warning, grey for a note,
+    /// the message under its label). The axis is broken and not to scale: each span between
+    /// two boundaries is as high as the log of its size, so a 4 KiB region stays visible next
+    /// to 8 GiB, and spans nothing covers are cut. A map is written whatever the check finds
+    /// (exit status 0); `--verify FILE` checks a map written before instead (exit status 1 if
+    /// it is not an SVG document or lacks the label of an item of the tree: each DRAM bank,
+    /// window, keep-out range, /memreserve/ entry, and each region by its node name).
+    #[command(after_help = EXIT_STATUS)]
+    Map(MapArgs),
     /// Write a .dtso with one new heap region for a board, placed and checked.
     ///
     /// With --base auto (the default) the region goes to the lowest ALIGN-aligned free range
@@ -106,8 +123,9 @@ impl TableArgs {
     }
 }
 
+/// The tree `check` and `map` read: a base DTB and its overlays, and the board's facts.
 #[derive(Debug, Args)]
-struct CheckArgs {
+struct TreeArgs {
     /// The board's base DTB, or an already merged DTB.
     #[arg(value_name = "BASE.dtb")]
     base: PathBuf,
@@ -132,6 +150,25 @@ struct CheckArgs {
     /// Page size regions must be aligned to.
     #[arg(long, value_name = "SIZE", default_value = "4K", value_parser = page_size)]
     page_size: u64,
+}
+
+impl TreeArgs {
+    fn request<'a>(&self, table: Option<&'a Table>) -> CheckRequest<'a> {
+        CheckRequest {
+            base: self.base.clone(),
+            overlays: self.overlays.clone(),
+            baseline: self.baseline.clone(),
+            table,
+            board: self.board.clone(),
+            page_size: self.page_size,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    tree: TreeArgs,
 
     /// Exit with status 1 on warnings too.
     #[arg(long)]
@@ -141,6 +178,21 @@ struct CheckArgs {
     /// the problems (each with severity, class, node and message).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Human)]
     format: Format,
+}
+
+#[derive(Debug, Args)]
+struct MapArgs {
+    #[command(flatten)]
+    tree: TreeArgs,
+
+    /// Write the SVG to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "verify")]
+    output: Option<PathBuf>,
+
+    /// Write nothing: check that the map in FILE is an SVG document with a text element for
+    /// every label the map of this tree has (exit status 1 if not).
+    #[arg(long, value_name = "FILE")]
+    verify: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -280,18 +332,59 @@ fn print_report(report: &Report, format: Format) -> Result<()> {
 
 /// Runs `check`; `Ok(true)` if it passed.
 fn check(args: CheckArgs) -> Result<bool> {
-    let table = args.table.load()?;
-    let report = dtregion::check_files(&CheckRequest {
-        base: args.base,
-        overlays: args.overlays,
-        baseline: args.baseline,
-        table: table.as_ref(),
-        board: args.board,
-        page_size: args.page_size,
-    })?;
+    let table = args.tree.table.load()?;
+    let report = dtregion::check_files(&args.tree.request(table.as_ref()))?;
     // The report is the verdict: printed in full or not, a failed check is exit status 1.
     unless_closed(print_report(&report, args.format))?;
     Ok(report.passed(args.deny_warnings))
+}
+
+/// Runs `map`: writes the picture, or with `--verify` checks one; `Ok(false)` if that fails.
+fn map(args: MapArgs) -> Result<bool> {
+    let table = args.tree.table.load()?;
+    let (report, windows) = dtregion::map_files(&args.tree.request(table.as_ref()))?;
+    let title = match (&table, &report.board) {
+        (Some(t), Some(key)) => match t.boards.get(key) {
+            Some(b) => format!("{} ({key})", b.name),
+            None => key.clone(),
+        },
+        _ => args.tree.base.display().to_string(),
+    };
+    let input = map::MapInput {
+        title: &title,
+        report: &report,
+        windows: &windows,
+    };
+    if let Some(path) = &args.verify {
+        let svg = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let missing = match map::missing_labels(&svg, &input) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("dtregion: {}: not an SVG document: {e}", path.display());
+                return Ok(false);
+            }
+        };
+        for label in &missing {
+            eprintln!("dtregion: {}: no label {label:?}", path.display());
+        }
+        return Ok(missing.is_empty());
+    }
+    let svg = map::render(&input);
+    match &args.output {
+        Some(path) => write_file(path, &svg)?,
+        None => {
+            let mut out = io::stdout().lock();
+            unless_closed(
+                out.write_all(svg.as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(stdout_error),
+            )?;
+        }
+    }
+    Ok(true)
 }
 
 fn new(args: NewArgs) -> Result<bool> {
@@ -398,6 +491,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check(args),
+        Command::Map(args) => map(args),
         Command::New(args) => new(args),
         Command::Boards(args) => boards(args),
     };

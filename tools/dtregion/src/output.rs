@@ -108,6 +108,12 @@ pub fn write_human(out: &mut impl Write, report: &Report) -> std::io::Result<()>
             p.message
         )?;
     }
+    writeln!(out, "dtregion: {}", counts(report))?;
+    out.flush()
+}
+
+/// `1 error, 2 warnings, 0 notes`: the counts of a report, as its last line has them.
+pub fn counts(report: &Report) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("1 {word}")
@@ -115,14 +121,12 @@ pub fn write_human(out: &mut impl Write, report: &Report) -> std::io::Result<()>
             format!("{n} {word}s")
         }
     };
-    writeln!(
-        out,
-        "dtregion: {}, {}, {}",
+    format!(
+        "{}, {}, {}",
         plural(report.errors, "error"),
         plural(report.warnings, "warning"),
         plural(report.notes, "note")
-    )?;
-    out.flush()
+    )
 }
 
 /// Writes the report as one JSON object on one line.

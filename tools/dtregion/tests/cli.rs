@@ -600,3 +600,117 @@ fn the_qemu_overlay_has_exactly_the_problems_it_declares() {
     assert_eq!(code, 0, "{out}");
     assert!(declared_form(&out).is_empty(), "{out}");
 }
+
+/// Renders an SVG with rsvg-convert (librsvg, Debian's `librsvg2-bin`) into a PNG; the PNG's
+/// width and height, or what rsvg-convert said.
+fn render(d: &Dir, svg: &Path) -> Result<(u32, u32), String> {
+    let png = d.0.join(format!(
+        "{}.png",
+        svg.file_stem().unwrap().to_string_lossy()
+    ));
+    let out = Command::new("rsvg-convert")
+        .arg("-o")
+        .arg(&png)
+        .arg(svg)
+        .output()
+        .expect("rsvg-convert not found: run scripts/setup-host (librsvg2-bin)");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    let be = |o: usize| u32::from_be_bytes(bytes[o..o + 4].try_into().unwrap());
+    Ok((be(16), be(20)))
+}
+
+#[test]
+fn map_draws_every_region_and_renders() {
+    let d = Dir::new("map");
+    let base = d.dtc("base.dtb", BASE);
+    let high = "\thigh@100000000 {\n\t\tcompatible = \"shared-dma-pool\";\n\t\treg = <0x1 0x0 0x0 0x2000000>;\n\t\tno-map;\n\t\tlinux,dma-heap;\n\t};\n";
+    let ovl = d.dtc(
+        "camera.dtbo",
+        &overlay(Some("acme,board"), &format!("{CAMERA}{high}")),
+    );
+    let table = d.write("boards.toml", TABLE);
+    let svg = d.0.join("map.svg");
+    let (code, out, err) = dtregion(&[p("map"), p("--boards"), &table, &base, &ovl, p("-o"), &svg]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let texts = picture::texts(&text).expect("an SVG document");
+    for label in [
+        "ACME board (acme): physical address space",
+        "DRAM bank 0",
+        "keep-out boot",
+        "fw@40000000",
+        "linux,cma",
+        "camera@50000000",
+        "high@100000000",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no {label:?} in {texts:?}"
+        );
+    }
+    assert!(
+        texts
+            .iter()
+            .any(|t| t
+                .starts_with("0x50000000-0x53ffffff  64 MiB; heap /dev/dma_heap/camera@50000000")),
+        "{texts:?}"
+    );
+    // The region above 4 GiB is outside the DRAM: the error is written under its label.
+    assert!(
+        texts.iter().any(|t| t.starts_with("error[outside-memory]")),
+        "{texts:?}"
+    );
+    let (w, h) = render(&d, &svg).expect("rsvg-convert renders the map");
+    assert!(w > 600 && h > 300, "{w}x{h}");
+    // Standard output by default, the same picture.
+    let (code, out, _) = dtregion(&[p("map"), p("--boards"), &table, &base, &ovl]);
+    assert_eq!((code, out), (0, text));
+    // The map it wrote passes --verify.
+    let (code, _, err) = dtregion(&[
+        p("map"),
+        p("--verify"),
+        &svg,
+        p("--boards"),
+        &table,
+        &base,
+        &ovl,
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_map_without_a_region_or_broken_fails() {
+    let d = Dir::new("map-bad");
+    let base = d.dtc("base.dtb", BASE);
+    let ovl = d.dtc("camera.dtbo", &overlay(Some("acme,board"), CAMERA));
+    let (code, good, _) = dtregion(&[p("map"), &base, &ovl]);
+    assert_eq!(code, 0);
+    // A region's label taken out: --verify names it.
+    let cut = d.write(
+        "cut.svg",
+        good.replace(">camera@50000000</text>", "></text>"),
+    );
+    let (code, _, err) = dtregion(&[p("map"), p("--verify"), &cut, &base, &ovl]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cut.svg: no label \"camera@50000000\""),
+        "{err}"
+    );
+    // The same map checked against the tree without the overlay passes: the label was the
+    // overlay's region's.
+    let (code, _, err) = dtregion(&[p("map"), p("--verify"), &cut, &base]);
+    assert_eq!(code, 0, "{err}");
+    // Not well-formed: --verify and rsvg-convert both refuse it.
+    let broken = d.write("broken.svg", good.replace("</text>", ""));
+    let (code, _, err) = dtregion(&[p("map"), p("--verify"), &broken, &base, &ovl]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not an SVG document"), "{err}");
+    assert!(render(&d, &broken).is_err());
+    // A map file that is not there is unusable input.
+    let (code, _, err) = dtregion(&[p("map"), p("--verify"), p("/nonexistent.svg"), &base]);
+    assert_eq!(code, 2, "{err}");
+}

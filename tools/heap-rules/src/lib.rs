@@ -9,6 +9,8 @@
 //! - [`mainline`]: the heap names the mainline system and CMA heaps take.
 //! - [`size`]: the one grammar of sizes and addresses on command lines, and how sizes print.
 //! - [`splat`]: the kernel log lines that report a problem.
+//! - [`bench`]: the benchmark's figures, one line each, as the runner prints them and the
+//!   host reads them back.
 //!
 //! `dtregion` (host: checks and writes region overlays), `dma-heap` (target: the in-image
 //! runner) and `bootlog` (host: checks a QEMU console log) use these and keep no copy of their
@@ -18,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod error;
 pub mod fdt;
 pub mod mainline;

@@ -115,9 +115,31 @@ pub fn format_size(n: u64) -> String {
         )
 }
 
+/// Like [`format_size`] when a binary unit of at most MiB divides the size
+/// exactly (`4 KiB`, `3 MiB`), else MiB with two decimals (`3.00 MiB`):
+/// for measured amounts in tables and notes.
+pub fn format_bytes(n: u64) -> String {
+    let exact = n % MIB == 0 || (n < MIB && n % KIB == 0);
+    if exact {
+        format_size(n)
+    } else {
+        format!("{:.2} MiB", n as f64 / MIB as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approximate_bytes() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(4096), "4 KiB");
+        assert_eq!(format_bytes(3 << 20), "3 MiB");
+        assert_eq!(format_bytes((3 << 20) + 4096), "3.00 MiB");
+        assert_eq!(format_bytes(1536 << 10), "1.50 MiB");
+        assert_eq!(format_bytes(280_224 << 10), "273.66 MiB");
+    }
 
     fn what(s: &str) -> String {
         parse_size(s).unwrap_err().to_string()
