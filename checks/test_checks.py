@@ -1,4 +1,4 @@
-"""Unit tests of checks/crates.py and checks/kernel_series.py (run by scripts/check-layer)."""
+"""Unit tests of checks/crates.py, checks/kernel_series.py and checks/boot_files.py (run by scripts/check-layer)."""
 
 import contextlib
 import hashlib
@@ -8,6 +8,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
+import boot_files
 import crates
 import kernel_series
 
@@ -246,3 +247,73 @@ class KernelSeries(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BootFiles(unittest.TestCase):
+    """boot_files on a copy of the layer's files it reads, and on broken copies."""
+
+    def setUp(self):
+        import shutil
+
+        self.tmp = tempfile.TemporaryDirectory()
+        self.layer = Path(self.tmp.name)
+        for rel in ("dts", "conf", "dynamic-layers", "recipes-bsp/coherent-heap-boot", "scripts/build"):
+            src = boot_files.LAYER / rel
+            (self.layer / rel).parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, self.layer / rel)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def edit(self, rel, old, new):
+        path = self.layer / rel
+        text = path.read_text()
+        self.assertIn(old, text)
+        path.write_text(text.replace(old, new))
+
+    def assertProblem(self, needle):
+        found = boot_files.problems(self.layer)
+        self.assertTrue(any(needle in p for p in found), found)
+
+    def test_the_layer_passes(self):
+        self.assertEqual(boot_files.problems(self.layer), [])
+
+    def test_config_txt_loading_another_overlay_fails(self):
+        self.edit("recipes-bsp/coherent-heap-boot/files/bcm2711-rpi-4-b/config.txt",
+                  "dtoverlay=coherent-heap", "dtoverlay=heaps")
+        self.assertProblem("config.txt: dtoverlay= names ['heaps']")
+
+    def test_yocto_overlay_list_that_differs_fails(self):
+        self.edit("dynamic-layers/raspberrypi/conf/machine/include/coherent-heap-rpi.inc",
+                  'COHERENT_HEAP_OVERLAYS ?= "coherent-heap"', 'COHERENT_HEAP_OVERLAYS ?= "other"')
+        self.assertProblem("COHERENT_HEAP_OVERLAYS is ['other']")
+
+    def test_console_that_differs_fails(self):
+        self.edit("dynamic-layers/raspberrypi/conf/machine/raspberrypi4-64-coherent-heap.conf",
+                  'COHERENT_HEAP_CONSOLE = "ttyS1"', 'COHERENT_HEAP_CONSOLE = "serial0"')
+        self.assertProblem("cmdline.txt has ttyS1")
+
+    def test_machine_booting_the_stock_dtb_fails(self):
+        self.edit("dynamic-layers/freescale/conf/machine/imx8mp-lpddr4-evk-coherent-heap.conf",
+                  '"../${COHERENT_HEAP_MERGED_DTB}"', '"../imx8mp-evk.dtb"')
+        self.assertProblem("nothing hands ${COHERENT_HEAP_MERGED_DTB} to the boot loader")
+
+    def test_wks_without_the_merged_dtb_fails(self):
+        self.edit("dynamic-layers/ti/files/wic/coherent-heap-ti-efi.wks.in",
+                  "dtb=devicetree/${COHERENT_HEAP_MERGED_DTB}", "dtb=k3-am625-sk.dtb")
+        self.assertProblem("am62xx-evm-coherent-heap.conf: nothing hands")
+
+    def test_extlinux_naming_another_dtb_fails(self):
+        self.edit("recipes-bsp/coherent-heap-boot/files/rk3588-rock-5b/extlinux.conf",
+                  "fdt /rk3588-rock-5b-coherent.dtb", "fdt /rk3588-rock-5b.dtb")
+        self.assertProblem("fdt is /rk3588-rock-5b.dtb")
+
+    def test_board_without_machine_fails(self):
+        (self.layer / "dynamic-layers/rockchip/conf/machine/rock-5b-coherent-heap.conf").unlink()
+        self.assertProblem("dts/rk3588-rock-5b: 0 machines")
+
+    def test_machine_without_the_include_fails(self):
+        self.edit("dynamic-layers/rockchip/conf/machine/rock-5b-coherent-heap.conf",
+                  "require conf/machine/include/coherent-heap.inc\n", "")
+        self.assertProblem("does not require conf/machine/include/coherent-heap.inc")
+

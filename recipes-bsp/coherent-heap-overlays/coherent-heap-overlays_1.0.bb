@@ -23,7 +23,7 @@ DEPENDS:append:qemuarm64 = " qemu-system-native"
 
 # The layer's own dts/ directory, not a copy: the standalone build reads the
 # same files.
-# nooelint: oelint.vars.fileextrapaths - the source is this layer's dts/
+# nooelint: oelint.vars.fileextrapaths,oelint.vars.outofcontext - the source is this layer's dts/
 FILESEXTRAPATHS:prepend := "${THISDIR}/../..:"
 SRC_URI = "\
     file://dts/${COHERENT_HEAP_BOARD} \

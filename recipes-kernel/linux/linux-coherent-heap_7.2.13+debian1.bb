@@ -31,6 +31,7 @@ LINUX_VERSION = "7.2.13"
 # sha1; the Debian pool serves it while the version is current (MIRRORS below).
 # bitbake unpacks a .deb (ar + its data.tar.*) into subdir; do_unpack then
 # extracts the inner tarball into S.
+# nooelint: oelint.vars.downloadfilename - Debian's own name of the file, which carries its version 7.2.13-1
 SRC_URI = "\
     https://snapshot.debian.org/file/60368f43b412a8b7a3d89caf48222aaa1c434364;downloadfilename=linux-source-7.2_7.2.13-1_all.deb;subdir=linux-deb;name=linux \
     file://kernel-meta;type=kmeta;destsuffix=kernel-meta \
