@@ -4,7 +4,12 @@
 //!
 //! - **latency**: allocate and free (close) one buffer, [`BenchConfig::iterations`]
 //!   times per size in [`LATENCY_SIZES`] (sizes larger than the heap are
-//!   skipped), timed with the monotonic clock; median and 99th percentile;
+//!   skipped), timed with the monotonic clock; median and 99th percentile.
+//!   The heaps take turns, one alloc+free each per round, after
+//!   [`LATENCY_WARMUP`] untimed ones each: a burst of load on the host (or
+//!   the first run of a code path through QEMU's translator) then falls on
+//!   every heap alike rather than on whichever heap was being measured, so
+//!   the heaps' figures can be compared with each other;
 //! - **frames**: for heaps of known size (coherent: debugfs or the device
 //!   tree; CMA: the device tree or CMA debugfs), how many 1080p and 4K NV12
 //!   frames fit, allocating one after the other until `ENOMEM`, and which
@@ -187,26 +192,74 @@ pub fn churn<A: Allocator>(a: &mut A, size: u64, page: u64, cfg: &BenchConfig) -
     Ok(out)
 }
 
-/// Times `iterations` alloc+free pairs of `len` bytes (after two untimed
-/// ones).
-pub fn measure_latency(heap: &Heap, len: u64, iterations: usize) -> Result<Latency> {
-    for _ in 0..2 {
-        drop(heap.alloc(len, DEFAULT_FD_FLAGS, 0)?);
-    }
-    let mut samples = Vec::with_capacity(iterations);
+/// Untimed alloc+free pairs per heap and size before the timed rounds.
+pub const LATENCY_WARMUP: usize = 20;
+
+/// Times `op` on every item in turns: `warmup` untimed calls per item, then
+/// `iterations` rounds of one timed call per item. An item whose call fails
+/// is dropped from the rounds with its error; the others go on.
+pub fn interleaved<T>(
+    items: &[T],
+    warmup: usize,
+    iterations: usize,
+    mut op: impl FnMut(&T) -> Result<()>,
+) -> Vec<Result<Vec<Duration>>> {
+    let mut out: Vec<Result<Vec<Duration>>> = items
+        .iter()
+        .map(|item| {
+            (0..warmup).try_for_each(|_| op(item))?;
+            Ok(Vec::with_capacity(iterations))
+        })
+        .collect();
     for _ in 0..iterations {
-        let t = Instant::now();
-        let buf = heap.alloc(len, DEFAULT_FD_FLAGS, 0)?;
-        // Closing the last reference frees the buffer before close() returns
-        // (the file's release runs as task work on the way back to user space).
-        drop(buf);
-        samples.push(t.elapsed());
+        for (item, result) in items.iter().zip(out.iter_mut()) {
+            let Ok(samples) = result else { continue };
+            let t = Instant::now();
+            match op(item) {
+                Ok(()) => samples.push(t.elapsed()),
+                Err(e) => *result = Err(e),
+            }
+        }
     }
-    Latency::from_samples(samples).ok_or(Error::InvalidArgument {
-        arg: "--iterations",
-        value: "0".into(),
-        msg: "must be at least 1".into(),
-    })
+    out
+}
+
+/// The alloc+free latency of every heap at every size of [`LATENCY_SIZES`],
+/// the heaps taking turns ([`interleaved`]); `None` for a heap that could
+/// not be opened.
+fn measure_latencies(
+    heaps: &[(&Target, Option<&Heap>)],
+    iterations: usize,
+) -> Vec<Vec<Cell<Latency>>> {
+    let mut cells: Vec<Vec<Cell<Latency>>> = heaps.iter().map(|_| Vec::new()).collect();
+    for &len in &LATENCY_SIZES {
+        let mut measured = Vec::new();
+        for (i, (t, heap)) in heaps.iter().enumerate() {
+            match (heap, t.capacity) {
+                (_, Some(cap)) if len > cap => cells[i].push(Cell::Skipped("larger than the heap")),
+                (None, _) => cells[i].push(Cell::Skipped("not opened")),
+                (Some(h), _) => measured.push((i, *h)),
+            }
+        }
+        let results = interleaved(&measured, LATENCY_WARMUP, iterations, |(_, h)| {
+            // Closing the last reference frees the buffer before close()
+            // returns (the file's release runs as task work on the way back
+            // to user space).
+            drop(h.alloc(len, DEFAULT_FD_FLAGS, 0)?);
+            Ok(())
+        });
+        for ((i, _), r) in measured.iter().zip(results) {
+            let latency = r.and_then(|samples| {
+                Latency::from_samples(samples).ok_or(Error::InvalidArgument {
+                    arg: "--iterations",
+                    value: "0".into(),
+                    msg: "must be at least 1".into(),
+                })
+            });
+            cells[*i].push(Cell::from_result(latency));
+        }
+    }
+    cells
 }
 
 /// A heap to measure.
@@ -295,47 +348,46 @@ pub struct HeapBench {
     pub frames: [Cell<u64>; 2],
     /// The churn workload.
     pub churn: Cell<Churn>,
-    /// Wall time spent on this heap.
+    /// Wall time spent on this heap's frames and churn.
     pub elapsed: Duration,
 }
 
-/// Measures one heap.
-pub fn bench_heap(t: &Target, page: u64, cfg: &BenchConfig) -> HeapBench {
+/// Measures one heap's frames and churn; `latency` is its part of
+/// [`measure_latencies`].
+pub fn bench_heap(
+    t: &Target,
+    heap: std::result::Result<&Heap, String>,
+    latency: Vec<Cell<Latency>>,
+    page: u64,
+    cfg: &BenchConfig,
+) -> HeapBench {
     let start = Instant::now();
-    let heap = Heap::open(&t.name);
-    fn failed<T>(e: &Error) -> Cell<T> {
-        Cell::Failed(e.to_string())
-    }
     let heap = match heap {
         Ok(h) => h,
         Err(e) => {
+            fn failed<T>(e: &str) -> Cell<T> {
+                Cell::Failed(e.to_string())
+            }
             return HeapBench {
                 target: t.clone(),
                 latency: LATENCY_SIZES.iter().map(|_| failed(&e)).collect(),
                 frames: [failed(&e), failed(&e)],
                 churn: failed(&e),
                 elapsed: start.elapsed(),
-            }
+            };
         }
     };
-    let latency = LATENCY_SIZES
-        .iter()
-        .map(|&len| match t.capacity {
-            Some(cap) if len > cap => Cell::Skipped("larger than the heap"),
-            _ => Cell::from_result(measure_latency(&heap, len, cfg.iterations)),
-        })
-        .collect();
     let frames = [FRAME_1080P_NV12, FRAME_4K_NV12].map(|len| match t.capacity {
         None => Cell::Skipped("size unknown"),
         Some(cap) => {
             let len = len.div_ceil(page) * page;
-            Cell::from_result(count_fit(&mut HeapAllocator(&heap), len, cap / len + 1))
+            Cell::from_result(count_fit(&mut HeapAllocator(heap), len, cap / len + 1))
         }
     });
     let churn_cell = match t.capacity {
         None => Cell::Skipped("size unknown"),
         Some(cap) if cap < 4 * page => Cell::Skipped("too small"),
-        Some(cap) => Cell::from_result(churn(&mut HeapAllocator(&heap), cap, page, cfg)),
+        Some(cap) => Cell::from_result(churn(&mut HeapAllocator(heap), cap, page, cfg)),
     };
     HeapBench {
         target: t.clone(),
@@ -526,9 +578,25 @@ pub fn run<W: Write>(out: &mut W, env: &System, cfg: &BenchConfig) -> io::Result
     if targets.is_empty() {
         writeln!(out, "# bench: no system, CMA or coherent heap to measure")?;
     }
+    let opened: Vec<(Target, Result<Heap>)> = targets
+        .iter()
+        .map(|t| (t.clone(), Heap::open(&t.name)))
+        .collect();
+    let latency = {
+        let heaps: Vec<(&Target, Option<&Heap>)> =
+            opened.iter().map(|(t, h)| (t, h.as_ref().ok())).collect();
+        writeln!(
+            out,
+            "# bench: alloc+free latency, the {} heaps taking turns",
+            heaps.len()
+        )?;
+        out.flush()?;
+        measure_latencies(&heaps, cfg.iterations)
+    };
     let mut results = Vec::new();
-    for t in &targets {
-        let r = bench_heap(t, env.page_size, cfg);
+    for ((t, heap), latency) in opened.iter().zip(latency) {
+        let heap = heap.as_ref().map_err(|e| e.to_string());
+        let r = bench_heap(t, heap, latency, env.page_size, cfg);
         writeln!(
             out,
             "# bench: {} ({}, {}): {:.1} s",
@@ -606,6 +674,39 @@ mod tests {
             }
             Ok(None)
         }
+    }
+
+    #[test]
+    fn interleaved_takes_turns_after_the_warmup() {
+        let calls = RefCell::new(Vec::new());
+        let out = interleaved(&['a', 'b'], 1, 2, |&c| {
+            calls.borrow_mut().push(c);
+            Ok(())
+        });
+        assert_eq!(calls.into_inner(), ['a', 'b', 'a', 'b', 'a', 'b']);
+        assert!(out.iter().all(|r| r.as_ref().map(Vec::len).ok() == Some(2)));
+    }
+
+    #[test]
+    fn interleaved_drops_a_failing_item_and_goes_on() {
+        let calls = RefCell::new(Vec::new());
+        let out = interleaved(&['a', 'b', 'c'], 1, 3, |&c| {
+            calls.borrow_mut().push(c);
+            // 'a' fails in its warm-up, 'b' in its second timed call.
+            let nth = calls.borrow().iter().filter(|&&x| x == c).count();
+            match (c, nth) {
+                ('a', _) | ('b', 3) => Err(Error::InvalidArgument {
+                    arg: "test",
+                    value: c.to_string(),
+                    msg: "fails".into(),
+                }),
+                _ => Ok(()),
+            }
+        });
+        assert_eq!(calls.into_inner(), ['a', 'b', 'c', 'b', 'c', 'b', 'c', 'c']);
+        assert!(out[0].is_err());
+        assert!(out[1].is_err());
+        assert_eq!(out[2].as_ref().map(Vec::len).ok(), Some(3));
     }
 
     #[test]
