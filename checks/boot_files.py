@@ -113,7 +113,11 @@ def merged_problems(board: str, m: Machine, files: Path) -> list[str]:
     if not fdt or fdt.group(1) != f"/{board}-coherent.dtb":
         problems.append(f"{files}/extlinux.conf: fdt is {fdt and fdt.group(1)}, not /{board}-coherent.dtb")
     hooks = [v for var in MERGED_HOOKS for v in m.value(var)]
-    hooks += re.findall(r"dtb=([^,\"\s]+)", "\n".join(f.read_text() for f in m.wks_files()))
+    dtbs = re.findall(r"dtb=([^,\"\s]+)", "\n".join(f.read_text() for f in m.wks_files()))
+    # wic's bootimg-efi copies a dtb= file by its path under DEPLOY_DIR_IMAGE
+    # into the partition's top directory but writes the path into grub.cfg.
+    problems += [f"{m.path}: its .wks dtb={d} has a directory, which GRUB would not find" for d in dtbs if "/" in d]
+    hooks += dtbs
     if not any(MERGED in h for h in hooks):
         problems.append(
             f"{m.path}: nothing hands {MERGED} to the boot loader ({', '.join(MERGED_HOOKS)} or a .wks dtb=)"

@@ -300,8 +300,13 @@ class BootFiles(unittest.TestCase):
 
     def test_wks_without_the_merged_dtb_fails(self):
         self.edit("dynamic-layers/ti/files/wic/coherent-heap-ti-efi.wks.in",
-                  "dtb=devicetree/${COHERENT_HEAP_MERGED_DTB}", "dtb=k3-am625-sk.dtb")
+                  "dtb=${COHERENT_HEAP_MERGED_DTB}", "dtb=k3-am625-sk.dtb")
         self.assertProblem("am62xx-evm-coherent-heap.conf: nothing hands")
+
+    def test_wks_dtb_in_a_directory_fails(self):
+        self.edit("dynamic-layers/ti/files/wic/coherent-heap-ti-efi.wks.in",
+                  "dtb=${COHERENT_HEAP_MERGED_DTB}", "dtb=devicetree/${COHERENT_HEAP_MERGED_DTB}")
+        self.assertProblem("has a directory, which GRUB would not find")
 
     def test_extlinux_naming_another_dtb_fails(self):
         self.edit("recipes-bsp/coherent-heap-boot/files/rk3588-rock-5b/extlinux.conf",

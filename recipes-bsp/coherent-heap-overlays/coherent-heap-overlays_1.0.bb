@@ -114,6 +114,14 @@ addtask coherent_heap_check after do_compile before do_install
 addtask coherent_heap_base after do_prepare_recipe_sysroot before do_coherent_heap_check
 do_coherent_heap_check[depends] += "${@'' if 'qemuarm64' in (d.getVar('OVERRIDES') or '').split(':') else 'virtual/kernel:do_deploy'}"
 
+# devicetree.bbclass deploys to devicetree/; wic's bootimg-efi copies a dtb=
+# file by its path but names it in grub.cfg by that path too, so the merged
+# tree is also deployed at the top of DEPLOY_DIR_IMAGE, where a .wks can name
+# it by its file name (dynamic-layers/ti/files/wic/coherent-heap-ti-efi.wks.in).
+do_deploy:append() {
+    install -m 0644 ${B}/${COHERENT_HEAP_MERGED_DTB} ${DEPLOYDIR}/${COHERENT_HEAP_MERGED_DTB}
+}
+
 # nooelint: oelint.task.noanonpython - skipping needs it: a machine without a board has nothing to build
 python () {
     if not d.getVar("COHERENT_HEAP_BOARD"):
