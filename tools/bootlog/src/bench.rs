@@ -189,26 +189,13 @@ fn heading(svg: &mut Svg, y: f64, text: &str, note: &str) {
 /// The picture; `machine` and `commit` go into its title.
 pub fn render(bench: &Bench, machine: &str, commit: &str) -> String {
     let title = format!("dma-heap bench on {machine}, {commit}");
-    let mut svg = Svg::new(&title);
-    svg.text(
-        12.0,
-        24.0,
-        16.0,
-        Anchor::Start,
+    let mut svg = Svg::headed(
         &title,
-        &[("font-weight", "bold")],
-    );
-    svg.text(
-        12.0,
-        42.0,
-        10.0,
-        Anchor::Start,
         &format!(
             "{} heaps; page size {}; figures from the runner's `# bench-figure:` lines",
             bench.heaps.len(),
             format_size(bench.page)
         ),
-        &[("fill", "#555555")],
     );
     // Legend: one colour per heap, the same in every panel.
     let mut x = 12.0;

@@ -425,25 +425,12 @@ pub fn render(input: &MapInput<'_>) -> String {
     let label_x = lanes_end + 36.0;
 
     let title = format!("{}: physical address space", input.title);
-    let mut svg = Svg::new(&title);
-    svg.text(
-        12.0,
-        24.0,
-        16.0,
-        Anchor::Start,
+    let mut svg = Svg::headed(
         &title,
-        &[("font-weight", "bold")],
-    );
-    svg.text(
-        12.0,
-        42.0,
-        FONT,
-        Anchor::Start,
         &format!(
             "dtregion check: {}. Axis broken and not to scale: each span between two boundaries is as high as the log of its size; spans nothing covers are cut (zigzag).",
             crate::output::counts(report)
         ),
-        &[("fill", "#444444")],
     );
     // Legend.
     let mut lx = 12.0;

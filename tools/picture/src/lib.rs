@@ -125,6 +125,30 @@ impl Svg {
         }
     }
 
+    /// A picture titled `title`, with the title drawn at its top left in
+    /// bold and `subtitle` in grey below it: the heading every picture of
+    /// the tools has.
+    pub fn headed(title: &str, subtitle: &str) -> Svg {
+        let mut svg = Svg::new(title);
+        svg.text(
+            12.0,
+            24.0,
+            16.0,
+            Anchor::Start,
+            title,
+            &[("font-weight", "bold")],
+        );
+        svg.text(
+            12.0,
+            42.0,
+            10.0,
+            Anchor::Start,
+            subtitle,
+            &[("fill", "#555555")],
+        );
+        svg
+    }
+
     fn attrs(style: Style<'_>) -> String {
         style
             .iter()
