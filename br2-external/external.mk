@@ -12,16 +12,6 @@ COHERENT_HEAP_KERNEL_FILES = $(COHERENT_HEAP_LAYER)/recipes-kernel/linux/files
 
 include $(sort $(wildcard $(BR2_EXTERNAL_COHERENT_HEAP_PATH)/package/*/*.mk))
 
-# The kernel source of the standalone build: the linux-source-7.2.tar.xz of
-# the first debian-tarball of scripts/kernel-sources.txt, which
-# scripts/fetch-kernel --tarball puts there (the defconfigs'
-# BR2_LINUX_KERNEL_CUSTOM_TARBALL_LOCATION; its hash is
-# patches/linux/linux.hash).
-COHERENT_HEAP_CACHE = $(or $(MCH_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/meta-coherent-heap)
-COHERENT_HEAP_KERNEL_TARBALL = \
-	$(COHERENT_HEAP_CACHE)/dl/linux-source-7.2_$(shell \
-		awk '$$1 == "debian-tarball" { print $$2; exit }' $(COHERENT_HEAP_LAYER)/scripts/kernel-sources.txt).tar.xz
-
 # The U-Boot of the QEMU virt image: the options scripts/uboot-sources.txt
 # sets on top of its defconfig, as a fragment
 # (BR2_TARGET_UBOOT_CONFIG_FRAGMENT_FILES of the QEMU virt defconfig).
@@ -29,6 +19,11 @@ COHERENT_HEAP_UBOOT_FRAGMENT = $(BUILD_DIR)/coherent-heap/u-boot.fragment
 $(COHERENT_HEAP_UBOOT_FRAGMENT): $(COHERENT_HEAP_LAYER)/scripts/uboot-sources.txt
 	mkdir -p $(@D)
 	awk '$$1 == "config" { print $$2 }' $< >$@
+# The fragment is a make variable of the defconfig: make it a prerequisite
+# of U-Boot's configuration (Buildroot takes the files given as they are).
+ifeq ($(BR2_TARGET_UBOOT),y)
+$(UBOOT_DIR)/.stamp_dotconfig: $(COHERENT_HEAP_UBOOT_FRAGMENT)
+endif
 
 # The kernel configuration must keep what the layer's fragments ask for:
 # a fragment option that olddefconfig dropped (CONFIG_RUST without a usable
