@@ -21,12 +21,20 @@ command -v genimage >/dev/null || die "genimage not found: enable BR2_PACKAGE_HO
 command -v bmaptool >/dev/null || die "bmaptool not found: enable BR2_PACKAGE_HOST_BMAP_TOOLS"
 
 cd "$BINARIES_DIR"
-# The names genimage.cfg takes: the test initramfs, the boot texts, and
-# the Raspberry Pi 4 firmware of rpi-firmware with its licence.
+# The names genimage.cfg takes: the test initramfs, the boot texts, a
+# U-Boot script compiled as scripts/images does (with the mkimage of the
+# image's own U-Boot), and the Raspberry Pi 4 firmware of rpi-firmware with
+# its licence.
 ln -sf rootfs.cpio initramfs.cpio
 for f in "$boot_files"/*; do
 	[[ ${f##*/} == genimage.cfg ]] || ln -sf "$f" .
 done
+if [[ -f $boot_files/boot.cmd ]]; then
+	mkimage=("$BUILD_DIR"/uboot-*/tools/mkimage)
+	[[ -x ${mkimage[0]} ]] || die "boot.cmd needs U-Boot's mkimage: enable BR2_TARGET_UBOOT"
+	"${mkimage[0]}" -q -A arm64 -O linux -T script -C none -n "$board boot script" \
+		-d "$boot_files/boot.cmd" boot.scr >/dev/null
+fi
 if [[ -f rpi-firmware/start4.elf ]]; then
 	ln -sf rpi-firmware/start4.elf rpi-firmware/fixup4.dat .
 	licence=("$BUILD_DIR"/rpi-firmware-*/boot/LICENCE.broadcom)

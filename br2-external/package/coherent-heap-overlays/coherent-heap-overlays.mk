@@ -31,7 +31,8 @@ endif
 ifeq ($(COHERENT_HEAP_OVERLAYS_BOARD),qemu-virt)
 # QEMU virt: the tree of the machine the image boots, dumped with the
 # layer's machine options (scripts/lib.sh), without QEMU's random /chosen
-# seeds (QEMU adds fresh ones at boot).
+# seeds (QEMU adds fresh ones at boot), written out again by dtc (deleting
+# them leaves stale bytes): the tree scripts/build dumps.
 COHERENT_HEAP_OVERLAYS_QEMU = $(call qstrip,$(BR2_PACKAGE_COHERENT_HEAP_OVERLAYS_QEMU))
 ifeq ($(COHERENT_HEAP_OVERLAYS_QEMU),)
 COHERENT_HEAP_OVERLAYS_QEMU = $(HOST_DIR)/bin/qemu-system-aarch64
@@ -44,6 +45,9 @@ define COHERENT_HEAP_OVERLAYS_BASE_DTB
 		-machine dumpdtb=$(COHERENT_HEAP_OVERLAYS_B)/base.dtb
 	-$(HOST_DIR)/bin/fdtput -d $(COHERENT_HEAP_OVERLAYS_B)/base.dtb /chosen kaslr-seed
 	-$(HOST_DIR)/bin/fdtput -d $(COHERENT_HEAP_OVERLAYS_B)/base.dtb /chosen rng-seed
+	$(HOST_DIR)/bin/dtc -q -I dtb -O dtb -o $(COHERENT_HEAP_OVERLAYS_B)/base.dtb.tmp \
+		$(COHERENT_HEAP_OVERLAYS_B)/base.dtb
+	mv $(COHERENT_HEAP_OVERLAYS_B)/base.dtb.tmp $(COHERENT_HEAP_OVERLAYS_B)/base.dtb
 endef
 else
 # A board: the kernel's DTB that dts/boards.toml names.
