@@ -21,7 +21,9 @@
   and fragments come from recipes-kernel/linux/files/;
 - nothing is copied: no regular file of the tree has the content of a file
   of the layer outside it, and the tree holds no patch, kernel fragment,
-  overlay, Cargo.lock or boot text of its own.
+  overlay, Cargo.lock or boot text of its own;
+- the licences of the cargo packages (dma-heap, dtregion) name every licence
+  of the crates their binary is built from (`cargo metadata` of tools/).
 
 Buildroot itself is not needed (scripts/check-buildroot runs `make
 DEFCONFIG` and utils/check-package when BUILDROOT_DIR is set).
@@ -276,11 +278,74 @@ def kconfig_problems(layer: Path) -> list[str]:
     return sorted(set(problems))
 
 
+# The cargo packages of the tree: package folder, crate, licence variable.
+CARGO_PACKAGES = (("dma-heap", "dma-heap", "DMA_HEAP_LICENSE"), ("dtregion", "dtregion", "DTREGION_LICENSE"))
+
+
+def canonical(term: str) -> str:
+    """A licence term with its choices sorted: "MIT or Apache-2.0" and
+    "Apache-2.0 OR MIT" are the same term."""
+    return " or ".join(sorted(c.strip() for c in re.split(r"\s+(?:or|OR)\s+", term.strip().strip("()"))))
+
+
+def spdx_to_buildroot(expr: str) -> set[str]:
+    """The terms of a crate's SPDX licence (those of an AND), canonical."""
+    return {canonical(part) for part in re.split(r"\s+AND\s+", expr.strip())}
+
+
+def crate_licences(metadata: dict, crate: str) -> set[str]:
+    """The licences (Buildroot spelling) of a crate and of every crate its
+    binary is built from (normal and build dependencies, recursively)."""
+    packages = {p["id"]: p for p in metadata["packages"]}
+    nodes = {n["id"]: n for n in metadata["resolve"]["nodes"]}
+    roots = [p["id"] for p in metadata["packages"] if p["name"] == crate]
+    if not roots:
+        raise ValueError(f"no crate {crate} in the workspace")
+    seen, stack = set(), roots
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        for dep in nodes[pid]["deps"]:
+            if any(k.get("kind") in (None, "build") for k in dep["dep_kinds"]):
+                stack.append(dep["pkg"])
+    licences = set()
+    for pid in seen:
+        licences |= spdx_to_buildroot(packages[pid].get("license") or "unknown")
+    return licences
+
+
+def licence_problems(layer: Path, metadata: dict | None = None) -> list[str]:
+    tree = layer / "br2-external"
+    if metadata is None:
+        import json
+        import subprocess
+
+        r = subprocess.run(["cargo", "metadata", "--locked", "--offline", "--format-version", "1",
+                            "--manifest-path", str(layer / "tools" / "Cargo.toml")], capture_output=True, text=True)
+        if r.returncode:
+            return [f"cargo metadata of tools/ failed: {r.stderr.strip()}"]
+        metadata = json.loads(r.stdout)
+    problems = []
+    for folder, crate, var in CARGO_PACKAGES:
+        mk = tree / "package" / folder / f"{folder}.mk"
+        m = re.search(rf"^{var} = (.*)$", mk.read_text(), re.M)
+        if not m:
+            problems.append(f"{mk}: no {var}")
+            continue
+        listed = {canonical(t) for t in m.group(1).split(",")}
+        missing = crate_licences(metadata, crate) - listed
+        if missing:
+            problems.append(f"{mk}: {var} lacks {', '.join(sorted(missing))} (crates of {crate} in tools/Cargo.lock)")
+    return problems
+
+
 def all_problems(layer: Path) -> list[str]:
     problems = layout_problems(layer)
     if problems:
         return problems
-    return reference_problems(layer) + copy_problems(layer) + kconfig_problems(layer)
+    return reference_problems(layer) + copy_problems(layer) + kconfig_problems(layer) + licence_problems(layer)
 
 
 def main(argv: list[str]) -> int:

@@ -221,6 +221,33 @@ class Buildroot(unittest.TestCase):
         h.write_text(h.read_text().replace("ecb3877b", "00000000"))
         self.assertTrue(any(p.startswith(f"{h}: must hold exactly linux-source-7.2_") for p in self.problems()))
 
+    def test_crate_licences(self):
+        meta = {
+            "packages": [{"id": "a", "name": "app", "license": "MIT"},
+                         {"id": "u", "name": "uid", "license": "(MIT OR Apache-2.0) AND Unicode-3.0"},
+                         {"id": "m", "name": "memchr", "license": "Unlicense OR MIT"},
+                         {"id": "t", "name": "testonly", "license": "BSD-3-Clause"}],
+            "resolve": {"nodes": [
+                {"id": "a", "deps": [{"pkg": "u", "dep_kinds": [{"kind": None}]},
+                                     {"pkg": "m", "dep_kinds": [{"kind": "build"}]},
+                                     {"pkg": "t", "dep_kinds": [{"kind": "dev"}]}]},
+                {"id": "u", "deps": []}, {"id": "m", "deps": []}, {"id": "t", "deps": []}]},
+        }
+        self.assertEqual(buildroot.crate_licences(meta, "app"),
+                         {"MIT", "Apache-2.0 or MIT", "Unicode-3.0", "MIT or Unlicense"})
+        # The real packages list these; a crate under another licence must be named.
+        self.assertEqual(buildroot.licence_problems(self.layer, {**meta, "packages": [
+            {**p, "name": "dma-heap"} if p["id"] == "a" else p for p in meta["packages"]] + [
+            {"id": "d", "name": "dtregion", "license": "MIT"}], "resolve": {"nodes": meta["resolve"]["nodes"] + [
+                {"id": "d", "deps": []}]}}), [])
+        meta["packages"][2]["license"] = "BSD-2-Clause"
+        meta["packages"][0]["name"] = "dma-heap"
+        meta["packages"].append({"id": "d", "name": "dtregion", "license": "MIT"})
+        meta["resolve"]["nodes"].append({"id": "d", "deps": []})
+        problems = buildroot.licence_problems(self.layer, meta)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("DMA_HEAP_LICENSE lacks BSD-2-Clause (crates of dma-heap", problems[0])
+
     def test_main_exit_status(self):
         with contextlib.redirect_stderr(io.StringIO()):
             self.assertEqual(buildroot.main(["--layer", str(self.layer)]), 0)
