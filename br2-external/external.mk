@@ -52,5 +52,5 @@ endif
 # (rustc, bindgen, the standard library source), with the tools the build
 # uses.
 linux-rustavailable: linux-configure
-	$(LINUX_MAKE_ENV) $(BR2_MAKE) $(LINUX_MAKE_FLAGS) -C $(LINUX_DIR) rustavailable
+	$(LINUX_MAKE_ENV) $(LINUX_MAKE) $(LINUX_MAKE_FLAGS) -C $(LINUX_DIR) rustavailable
 .PHONY: linux-rustavailable

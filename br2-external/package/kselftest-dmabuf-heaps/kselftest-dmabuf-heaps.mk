@@ -5,6 +5,7 @@
 ################################################################################
 
 # Built from the kernel's own tree, like linux-tools: no source of its own.
+# GPL-2.0, as the kernel, whose licence files legal-info saves for linux.
 KSELFTEST_DMABUF_HEAPS_LICENSE = GPL-2.0
 KSELFTEST_DMABUF_HEAPS_DEPENDENCIES = linux
 
@@ -13,7 +14,7 @@ KSELFTEST_DMABUF_HEAPS_SELFTESTS = $(LINUX_DIR)/tools/testing/selftests
 # The UAPI headers of the kernel being built (dma-heap.h, dma-buf.h),
 # installed into the package's own directory.
 define KSELFTEST_DMABUF_HEAPS_BUILD_CMDS
-	$(LINUX_MAKE_ENV) $(BR2_MAKE) $(LINUX_MAKE_FLAGS) -C $(LINUX_DIR) \
+	$(LINUX_MAKE_ENV) $(LINUX_MAKE) $(LINUX_MAKE_FLAGS) -C $(LINUX_DIR) \
 		headers_install INSTALL_HDR_PATH=$(@D)/uapi
 	$(TARGET_CC) $(TARGET_CFLAGS) -O3 -Wall -Wl,-no-as-needed \
 		-isystem $(@D)/uapi/include -I$(KSELFTEST_DMABUF_HEAPS_SELFTESTS) \
