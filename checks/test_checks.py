@@ -1,4 +1,5 @@
-"""Unit tests of checks/crates.py, checks/kernel_series.py and checks/boot_files.py (run by scripts/check-layer)."""
+"""Unit tests of checks/crates.py, checks/kernel_series.py, checks/boot_files.py and checks/buildroot.py
+(run by scripts/check-layer)."""
 
 import contextlib
 import hashlib
@@ -9,6 +10,7 @@ from pathlib import Path
 from unittest import mock
 
 import boot_files
+import buildroot
 import crates
 import kernel_series
 
@@ -245,10 +247,6 @@ class KernelSeries(unittest.TestCase):
         self.assertEqual(kernel_series.patch_problems(p), [])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class BootFiles(unittest.TestCase):
     """boot_files on a copy of the layer's files it reads, and on broken copies."""
 
@@ -322,3 +320,110 @@ class BootFiles(unittest.TestCase):
                   "require conf/machine/include/coherent-heap.inc\n", "")
         self.assertProblem("does not require conf/machine/include/coherent-heap.inc")
 
+
+class Buildroot(unittest.TestCase):
+    """checks/buildroot.py on a copy of this layer's files (links kept)."""
+
+    def setUp(self):
+        import shutil
+
+        self.layer = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.layer)
+        shutil.copytree(buildroot.LAYER, self.layer, symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".git", "target", "__pycache__"))
+        self.tree = self.layer / "br2-external"
+        self.qemu = self.tree / "configs" / buildroot.QEMU_DEFCONFIG
+
+    def problems(self):
+        return buildroot.all_problems(self.layer)
+
+    def test_current_tree_passes(self):
+        self.assertEqual(self.problems(), [])
+
+    def test_copied_file_fails(self):
+        import shutil
+
+        shutil.copy(self.layer / "recipes-kernel/linux/files/coherent-heap.cfg", self.tree / "board/qemu-virt/linux.cfg")
+        problems = self.problems()
+        self.assertTrue(any("linux.cfg: the layer keeps" in p for p in problems), problems)
+        self.assertTrue(any("a copy of recipes-kernel/linux/files/coherent-heap.cfg" in p for p in problems), problems)
+
+    def test_copy_under_another_name_fails(self):
+        text = (self.layer / "recipes-bsp/coherent-heap-boot/files/qemu-virt/boot.cmd").read_bytes()
+        (self.tree / "board/qemu-virt/boot-script").write_bytes(text)
+        self.assertEqual([p for p in self.problems() if "a copy of" in p],
+                         [f"{self.tree}/board/qemu-virt/boot-script: a copy of "
+                          "recipes-bsp/coherent-heap-boot/files/qemu-virt/boot.cmd"])
+
+    def test_genimage_cfg_copied_instead_of_linked_fails(self):
+        link = self.tree / "board/imx8mp-evk/genimage.cfg"
+        text = link.read_bytes()
+        link.unlink()
+        link.write_bytes(text)
+        problems = self.problems()
+        self.assertIn(f"{link}: must be a link to recipes-bsp/coherent-heap-boot/files/imx8mp-evk/genimage.cfg",
+                      problems)
+
+    def test_missing_referenced_file_fails(self):
+        (self.layer / "recipes-kernel/linux/files/test.cfg").unlink()
+        problems = self.problems()
+        self.assertIn(f"{self.qemu}: {self.layer}/recipes-kernel/linux/files/test.cfg does not exist", problems)
+
+    def test_board_without_defconfig_fails(self):
+        (self.tree / "configs/coherent_heap_rock5b_defconfig").unlink()
+        self.assertIn(f"{self.tree / 'configs'}: board rk3588-rock-5b of dts/boards.toml has 0 defconfigs "
+                      "(none), expected 1", self.problems())
+
+    def test_config_in_syntax_error_fails(self):
+        p = self.tree / "package/dma-heap/Config.in"
+        p.write_text(p.read_text().replace("endif", "endfi"))
+        problems = self.problems()
+        self.assertEqual(len(problems), 1, problems)
+        self.assertTrue(problems[0].startswith("Kconfig: "), problems)
+
+    def test_undefined_symbol_of_the_tree_fails(self):
+        self.qemu.write_text(self.qemu.read_text().replace("BR2_PACKAGE_DMA_HEAP_INIT=y", "BR2_PACKAGE_DMA_HEAP_INI=y"))
+        self.assertIn(f"{self.qemu}: BR2_PACKAGE_DMA_HEAP_INI is not defined by the tree's Config.in files",
+                      self.problems())
+
+    def test_kernel_pin_must_be_the_layers(self):
+        h = self.tree / "patches/linux/linux.hash"
+        h.write_text(h.read_text().replace("ecb3877b", "00000000"))
+        self.assertTrue(any(p.startswith(f"{h}: must hold exactly linux-source-7.2_") for p in self.problems()))
+
+    def test_crate_licences(self):
+        meta = {
+            "packages": [{"id": "a", "name": "app", "license": "MIT"},
+                         {"id": "u", "name": "uid", "license": "(MIT OR Apache-2.0) AND Unicode-3.0"},
+                         {"id": "m", "name": "memchr", "license": "Unlicense OR MIT"},
+                         {"id": "t", "name": "testonly", "license": "BSD-3-Clause"}],
+            "resolve": {"nodes": [
+                {"id": "a", "deps": [{"pkg": "u", "dep_kinds": [{"kind": None}]},
+                                     {"pkg": "m", "dep_kinds": [{"kind": "build"}]},
+                                     {"pkg": "t", "dep_kinds": [{"kind": "dev"}]}]},
+                {"id": "u", "deps": []}, {"id": "m", "deps": []}, {"id": "t", "deps": []}]},
+        }
+        self.assertEqual(buildroot.crate_licences(meta, "app"),
+                         {"MIT", "Apache-2.0 or MIT", "Unicode-3.0", "MIT or Unlicense"})
+        # The real packages list these; a crate under another licence must be named.
+        self.assertEqual(buildroot.licence_problems(self.layer, {**meta, "packages": [
+            {**p, "name": "dma-heap"} if p["id"] == "a" else p for p in meta["packages"]] + [
+            {"id": "d", "name": "dtregion", "license": "MIT"}], "resolve": {"nodes": meta["resolve"]["nodes"] + [
+                {"id": "d", "deps": []}]}}), [])
+        meta["packages"][2]["license"] = "BSD-2-Clause"
+        meta["packages"][0]["name"] = "dma-heap"
+        meta["packages"].append({"id": "d", "name": "dtregion", "license": "MIT"})
+        meta["resolve"]["nodes"].append({"id": "d", "deps": []})
+        problems = buildroot.licence_problems(self.layer, meta)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("DMA_HEAP_LICENSE lacks BSD-2-Clause (crates of dma-heap", problems[0])
+
+    def test_main_exit_status(self):
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(buildroot.main(["--layer", str(self.layer)]), 0)
+            (self.tree / "external.mk").unlink()
+            self.assertEqual(buildroot.main(["--layer", str(self.layer)]), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,1 @@
+../common/post-image.sh
