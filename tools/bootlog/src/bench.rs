@@ -400,18 +400,7 @@ fn frames_panel(svg: &mut Svg, bench: &Bench, top: f64) -> f64 {
         }
         y += 8.0;
     }
-    if !none.is_empty() {
-        svg.text(
-            12.0,
-            y + 8.0,
-            10.0,
-            Anchor::Start,
-            &format!("not measured (size unknown): {}", none.join(", ")),
-            &[("fill", "#555555")],
-        );
-        y += 16.0;
-    }
-    y
+    not_measured(svg, y, &none)
 }
 
 fn frame_name(frame: u64) -> String {
@@ -507,18 +496,24 @@ fn churn_panel(svg: &mut Svg, bench: &Bench, top: f64) -> f64 {
         );
         y += 26.0;
     }
-    if !none.is_empty() {
-        svg.text(
-            12.0,
-            y + 8.0,
-            10.0,
-            Anchor::Start,
-            &format!("not measured (size unknown): {}", none.join(", ")),
-            &[("fill", "#555555")],
-        );
-        y += 16.0;
+    not_measured(svg, y, &none)
+}
+
+/// The footnote of a panel under `y`: the heaps of unknown size it leaves
+/// out, if any. Returns the panel's new bottom.
+fn not_measured(svg: &mut Svg, y: f64, none: &[&str]) -> f64 {
+    if none.is_empty() {
+        return y;
     }
-    y
+    svg.text(
+        12.0,
+        y + 8.0,
+        10.0,
+        Anchor::Start,
+        &format!("not measured (size unknown): {}", none.join(", ")),
+        &[("fill", "#555555")],
+    );
+    y + 16.0
 }
 
 #[cfg(test)]
