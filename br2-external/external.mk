@@ -10,6 +10,16 @@
 COHERENT_HEAP_LAYER = $(BR2_EXTERNAL_COHERENT_HEAP_PATH)/..
 COHERENT_HEAP_KERNEL_FILES = $(COHERENT_HEAP_LAYER)/recipes-kernel/linux/files
 
+# The tools' cargo packages have the layer's tools/ as a local site, which
+# Buildroot does not vendor at download time: their pre-configure hook
+# fetches the crates of Cargo.lock into Buildroot's cargo home instead (once
+# host-rustc is there), from which the --offline build takes them.
+define COHERENT_HEAP_CARGO_FETCH
+	mkdir -p $(BR_CARGO_HOME)
+	cd $(@D) && $(HOST_MAKE_ENV) CARGO_HOME=$(BR_CARGO_HOME) \
+		flock $(BR_CARGO_HOME)/.br-lock cargo fetch --locked --manifest-path Cargo.toml
+endef
+
 include $(sort $(wildcard $(BR2_EXTERNAL_COHERENT_HEAP_PATH)/package/*/*.mk))
 
 # The U-Boot of the QEMU virt image: the options scripts/uboot-sources.txt

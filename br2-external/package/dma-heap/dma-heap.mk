@@ -17,16 +17,8 @@ DMA_HEAP_LICENSE_FILES = Cargo.toml
 # The crate's directory of the workspace (Cargo.lock is the workspace's).
 DMA_HEAP_SUBDIR = dma-heap
 
-# A local source is not downloaded, so the cargo download post-process
-# does not vendor it: fetch the crates of Cargo.lock into Buildroot's
-# cargo home instead (once host-rustc is there), from which the --offline
-# build takes them.
-define DMA_HEAP_CARGO_FETCH
-	mkdir -p $(BR_CARGO_HOME)
-	cd $(@D) && $(HOST_MAKE_ENV) CARGO_HOME=$(BR_CARGO_HOME) \
-		flock $(BR_CARGO_HOME)/.br-lock cargo fetch --locked --manifest-path Cargo.toml
-endef
-DMA_HEAP_PRE_CONFIGURE_HOOKS += DMA_HEAP_CARGO_FETCH
+# A local source: the crates come from COHERENT_HEAP_CARGO_FETCH (external.mk).
+DMA_HEAP_PRE_CONFIGURE_HOOKS += COHERENT_HEAP_CARGO_FETCH
 
 ifeq ($(BR2_PACKAGE_DMA_HEAP_INIT),y)
 define DMA_HEAP_INSTALL_INIT

@@ -19,12 +19,7 @@ DTREGION_SUBDIR = dtregion
 # dtregion check runs fdtoverlay.
 HOST_DTREGION_DEPENDENCIES = host-dtc
 
-# See dma-heap.mk: a local source is not vendored at download time.
-define HOST_DTREGION_CARGO_FETCH
-	mkdir -p $(BR_CARGO_HOME)
-	cd $(@D) && $(HOST_MAKE_ENV) CARGO_HOME=$(BR_CARGO_HOME) \
-		flock $(BR_CARGO_HOME)/.br-lock cargo fetch --locked --manifest-path Cargo.toml
-endef
-HOST_DTREGION_PRE_CONFIGURE_HOOKS += HOST_DTREGION_CARGO_FETCH
+# A local source: the crates come from COHERENT_HEAP_CARGO_FETCH (external.mk).
+HOST_DTREGION_PRE_CONFIGURE_HOOKS += COHERENT_HEAP_CARGO_FETCH
 
 $(eval $(host-cargo-package))
