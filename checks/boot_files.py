@@ -60,12 +60,10 @@ class Machine:
         self.name = path.stem
         self.dir = path.parent.parent.parent  # the layer holding conf/machine/
         parts = [path.read_text()]
-        self.includes = []
         for req in requires(parts[0]):
             for base in (self.dir, layer):
                 f = base / req
                 if f.is_file():
-                    self.includes.append(req)
                     parts.append(f.read_text())
                     break
         self.text = "\n".join(parts)
