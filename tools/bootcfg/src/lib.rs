@@ -2,7 +2,8 @@
 //!
 //! The layer's images carry their boot configuration as text: an
 //! `extlinux.conf` that U-Boot's `sysboot` / standard boot reads, or a
-//! `config.txt` and `cmdline.txt` that the Raspberry Pi firmware reads. This
+//! `config.txt` and `cmdline.txt` that the Raspberry Pi firmware reads, or
+//! the `grub.cfg` that wic writes for GRUB on an EFI partition. This
 //! crate reads those files the way the boot loader does and answers which
 //! kernel, initrd, DTB, overlays and command line it would boot
 //! ([`plan::BootPlan`]), so that a test can boot exactly that in QEMU when
@@ -12,11 +13,13 @@
 //! Modules:
 //! - [`extlinux`]: U-Boot's extlinux/PXE configuration (`boot/pxe_utils.c`);
 //! - [`rpi`]: the Raspberry Pi firmware's `config.txt`;
+//! - [`grub`]: GRUB's `grub.cfg` as wic's `bootimg-efi` writes it;
 //! - [`mbr`]: the MBR partition table of an image;
 //! - [`plan`]: the boot plan of a partition, every file checked to exist.
 
 pub mod error;
 pub mod extlinux;
+pub mod grub;
 pub mod mbr;
 pub mod plan;
 pub mod rpi;

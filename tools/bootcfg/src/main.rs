@@ -16,8 +16,8 @@ Exit status:
      required parameter; the image has no usable boot partition
   2  bad arguments, or a file cannot be read";
 
-/// Read a boot partition as U-Boot's extlinux or the Raspberry Pi firmware
-/// would.
+/// Read a boot partition as U-Boot's extlinux, the Raspberry Pi firmware or
+/// GRUB would.
 #[derive(Debug, Parser)]
 #[command(name = "bootcfg", version, after_help = EXIT_STATUS)]
 struct Cli {
@@ -41,7 +41,8 @@ enum Command {
         #[arg(long, value_enum)]
         loader: LoaderArg,
         /// The configuration file, relative to DIR (default:
-        /// extlinux/extlinux.conf, or config.txt for the Pi).
+        /// extlinux/extlinux.conf, config.txt for the Pi, EFI/BOOT/grub.cfg
+        /// for GRUB).
         #[arg(long, value_name = "FILE")]
         config: Option<String>,
         /// Fail unless the command line has KEY=VALUE (the last KEY wins).
@@ -71,6 +72,8 @@ enum LoaderArg {
     Rpi4,
     /// Raspberry Pi 5 firmware (config.txt)
     Rpi5,
+    /// GRUB (EFI/BOOT/grub.cfg, as wic's bootimg-efi writes it)
+    Grub,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,6 +129,7 @@ fn plan(
         LoaderArg::Extlinux => Loader::Extlinux,
         LoaderArg::Rpi4 => Loader::Rpi(Model::Pi4),
         LoaderArg::Rpi5 => Loader::Rpi(Model::Pi5),
+        LoaderArg::Grub => Loader::Grub,
     };
     let plan = BootPlan::read(dir, loader, config)?;
     for want in require {

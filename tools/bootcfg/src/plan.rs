@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::extlinux::{self, Config};
+use crate::grub;
 use crate::rpi::{self, Model};
 
 /// The boot loader that reads the partition.
@@ -16,6 +17,8 @@ pub enum Loader {
     Extlinux,
     /// The Raspberry Pi firmware of a model.
     Rpi(Model),
+    /// GRUB's `grub.cfg` as wic's `bootimg-efi` writes it.
+    Grub,
 }
 
 impl Loader {
@@ -24,6 +27,7 @@ impl Loader {
         match self {
             Loader::Extlinux => "extlinux/extlinux.conf",
             Loader::Rpi(_) => "config.txt",
+            Loader::Grub => "EFI/BOOT/grub.cfg",
         }
     }
 
@@ -32,6 +36,7 @@ impl Loader {
             Loader::Extlinux => "extlinux",
             Loader::Rpi(Model::Pi4) => "rpi4",
             Loader::Rpi(Model::Pi5) => "rpi5",
+            Loader::Grub => "grub",
         }
     }
 }
@@ -39,7 +44,7 @@ impl Loader {
 /// What a boot loader boots. Paths are relative to the partition's root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BootPlan {
-    /// `extlinux`, `rpi4` or `rpi5`.
+    /// `extlinux`, `rpi4`, `rpi5` or `grub`.
     pub loader: &'static str,
     /// The configuration file read.
     pub config: String,
@@ -66,6 +71,7 @@ impl BootPlan {
         let text = read_text(dir, &config)?;
         let plan = match loader {
             Loader::Extlinux => from_extlinux(&config, &text)?,
+            Loader::Grub => from_grub(&config, &text)?,
             Loader::Rpi(model) => {
                 let s = rpi::parse(&config, &text, model)?;
                 let cmdline_file = s.cmdline.clone();
@@ -162,6 +168,33 @@ fn from_extlinux(config: &str, text: &str) -> Result<BootPlan> {
             .map(|o| path(o))
             .collect::<Result<_>>()?,
         cmdline: label.append.clone().unwrap_or_default(),
+        cmdline_file: config.to_owned(),
+    })
+}
+
+fn from_grub(config: &str, text: &str) -> Result<BootPlan> {
+    let cfg = grub::Config::parse(config, text)?;
+    let entry = cfg.boot_entry(config)?;
+    let at_entry = |msg: String| Error::config(config, entry.line, msg);
+    let path = |file: &str| grub::resolve(file).map_err(at_entry);
+    let kernel = entry
+        .linux
+        .as_deref()
+        .ok_or_else(|| at_entry(format!("menuentry '{}' has no linux", entry.title)))?;
+    let fdt = entry.devicetree.as_deref().ok_or_else(|| {
+        at_entry(format!(
+            "menuentry '{}' has no devicetree: GRUB would hand over the firmware's tree, without the layer's regions",
+            entry.title
+        ))
+    })?;
+    Ok(BootPlan {
+        loader: "",
+        config: config.to_owned(),
+        kernel: path(kernel)?,
+        initrd: entry.initrd.as_deref().map(path).transpose()?,
+        fdt: path(fdt)?,
+        overlays: Vec::new(),
+        cmdline: entry.args.clone(),
         cmdline_file: config.to_owned(),
     })
 }
