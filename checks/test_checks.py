@@ -1,5 +1,5 @@
-"""Unit tests of checks/crates.py, checks/kernel_series.py, checks/boot_files.py and checks/buildroot.py
-(run by scripts/check-layer)."""
+"""Unit tests of checks/crates.py, checks/kernel_series.py, checks/boot_files.py, checks/buildroot.py
+and the parts of checks/wic_boot.py that need no bitbake (run by scripts/check-layer)."""
 
 import contextlib
 import hashlib
@@ -13,6 +13,7 @@ import boot_files
 import buildroot
 import crates
 import kernel_series
+import wic_boot
 
 LOCK = """\
 version = 3
@@ -427,3 +428,75 @@ class Buildroot(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WicBoot(unittest.TestCase):
+    """What checks/wic_boot.py decides without bitbake and wic: the boot file
+    entries, the vendor files left out, the plan's DTB, the negative cases."""
+
+    def test_boot_files_split_as_wic_does(self):
+        value = "bootfiles/*  bcm2711-rpi-4-b.dtb\tImage;kernel8.img devicetree/coherent-heap.dtbo;overlays/coherent-heap.dtbo"
+        self.assertEqual(wic_boot.boot_file_entries(value), [
+            ("bootfiles/*", "bootfiles/*"), ("bcm2711-rpi-4-b.dtb", "bcm2711-rpi-4-b.dtb"),
+            ("Image", "kernel8.img"), ("devicetree/coherent-heap.dtbo", "overlays/coherent-heap.dtbo")])
+        self.assertEqual(wic_boot.drop_entries(value, {"Image", "bootfiles/*"}),
+                         "bcm2711-rpi-4-b.dtb devicetree/coherent-heap.dtbo;overlays/coherent-heap.dtbo")
+
+    def test_only_files_not_deployed_are_left_out(self):
+        with tempfile.TemporaryDirectory() as t:
+            deploy = Path(t)
+            (deploy / "devicetree").mkdir()
+            (deploy / "devicetree" / "coherent-heap.dtbo").write_bytes(b"x")
+            (deploy / "Image").write_bytes(b"x")
+            entries = wic_boot.boot_file_entries("Image tiboot3-*-evm.bin devicetree/*.dtbo tispl.bin")
+            self.assertEqual(wic_boot.unresolved(entries, deploy), {"tiboot3-*-evm.bin", "tispl.bin"})
+            wks = ('part u-boot --source rawcopy --sourceparams="file=imx-boot.tagged" --no-table\n'
+                   'part x --source rawcopy --sourceparams="file=${IMG}"\n'
+                   'part /boot --source bootimg-partition --fstype=vfat\n')
+            (deploy / "u-boot.itb").write_bytes(b"x")
+            out, dropped = wic_boot.drop_raw_parts(wks, deploy, lambda v: v.replace("${IMG}", "u-boot.itb"))
+            self.assertEqual(dropped, ["imx-boot.tagged"])
+            self.assertNotIn("imx-boot", out)
+            self.assertIn("part x", out)
+            self.assertIn("bootimg-partition", out)
+
+    def _plan(self, part, inputs, board, plan, overlays):
+        return wic_boot.plan_problems(plan, part, inputs, board, overlays)
+
+    def test_the_plan_must_boot_the_checked_tree(self):
+        with tempfile.TemporaryDirectory() as t:
+            inputs, part = Path(t) / "in", Path(t) / "part"
+            (inputs / "dtb").mkdir(parents=True)
+            part.mkdir()
+            for name, data in (("b.dtb", b"base"), ("b-coherent.dtb", b"merged"), ("b-coherent-heap.dtbo", b"ovl")):
+                (inputs / "dtb" / name).write_bytes(data)
+            (part / "m.dtb").write_bytes(b"merged")
+            (part / "stock.dtb").write_bytes(b"base")
+            (part / "o.dtbo").write_bytes(b"ovl")
+            (part / "other.dtbo").write_bytes(b"other")
+            merged = {"loader": "extlinux", "config": "e", "fdt": "m.dtb", "overlays": []}
+            self.assertEqual(self._plan(part, inputs, "b", merged, ["coherent-heap"]), [])
+            stock = dict(merged, fdt="stock.dtb")
+            self.assertIn("not the merged DTB", self._plan(part, inputs, "b", stock, [])[0])
+            self.assertIn("applies overlays", self._plan(part, inputs, "b", dict(merged, overlays=["o.dtbo"]), [])[0])
+            pi = {"loader": "rpi4", "config": "config.txt", "fdt": "stock.dtb", "overlays": ["o.dtbo"]}
+            self.assertEqual(self._plan(part, inputs, "b", pi, ["coherent-heap"]), [])
+            wrong = dict(pi, overlays=["other.dtbo"])
+            self.assertIn("does not apply the overlay coherent-heap", self._plan(part, inputs, "b", wrong, ["coherent-heap"])[0])
+            self.assertIn("not the board's DTB", self._plan(part, inputs, "b", dict(pi, fdt="m.dtb"), ["coherent-heap"])[0])
+
+    def test_every_board_has_negatives_that_undo_its_hook(self):
+        class Datastore:
+            def getVar(self, var):
+                return {"COHERENT_HEAP_MERGED_DTB": "k3-am625-sk-coherent.dtb"}[var]
+
+        self.assertEqual(sorted(wic_boot.BOARDS), sorted(b for b in boot_files.boards(boot_files.LAYER) if b != "qemu-virt"))
+        for board in wic_boot.BOARDS:
+            cases = wic_boot.negatives(board, Datastore())
+            self.assertTrue(cases, board)
+        (what, undo), = wic_boot.negatives("k3-am625-sk", Datastore())
+        template = "part --source bootimg-efi --sourceparams=\"loader=grub-efi,dtb=k3-am625-sk-coherent.dtb\""
+        self.assertNotIn("dtb=", undo["image"]["_WKS_TEMPLATE"](template))
+        rpi = dict(wic_boot.negatives("bcm2711-rpi-4-b", Datastore()))
+        config = rpi["config.txt without dtoverlay=coherent-heap"]["rpi-config"]["RPI_EXTRA_CONFIG"]
+        self.assertEqual(config("arm_64bit=1\ndtoverlay=coherent-heap"), "arm_64bit=1\n")
