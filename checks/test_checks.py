@@ -500,3 +500,19 @@ class WicBoot(unittest.TestCase):
         rpi = dict(wic_boot.negatives("bcm2711-rpi-4-b", Datastore()))
         config = rpi["config.txt without dtoverlay=coherent-heap"]["rpi-config"]["RPI_EXTRA_CONFIG"]
         self.assertEqual(config("arm_64bit=1\ndtoverlay=coherent-heap"), "arm_64bit=1\n")
+
+    def test_root_must_name_the_root_partition(self):
+        dos = {"label": "dos", "id": "0x4D434812", "partitions": [{"start": 8192}, {"start": 278528}]}
+        self.assertEqual(wic_boot.root_problems("console=ttyS1 root=PARTUUID=4d434812-02 rootwait", dos),
+                         ([], "root=PARTUUID=4d434812-02 is partition 2"))
+        problems, _ = wic_boot.root_problems("root=PARTUUID=4d434812-01", dos)
+        self.assertIn("not the root file system", problems[0])
+        problems, _ = wic_boot.root_problems("root=PARTUUID=0badd15c-02", dos)
+        self.assertIn("names no partition of the image (4d434812-01 4d434812-02)", problems[0])
+        self.assertEqual(wic_boot.root_problems("rootwait", dos)[0], ["the command line has no root="])
+        gpt = {"label": "gpt", "partitions": [{"name": "loader1", "uuid": "A"}, {"name": "rootfsA", "uuid": "B"}]}
+        self.assertEqual(wic_boot.root_problems("root=PARTLABEL=rootfsA", gpt)[0], [])
+        self.assertEqual(wic_boot.root_problems("root=PARTUUID=b", gpt)[0], [])
+        self.assertTrue(wic_boot.root_problems("root=PARTLABEL=rootfsB", gpt)[0])
+        self.assertEqual(wic_boot.root_problems("root=/dev/mmcblk1p2", gpt),
+                         ([], "root=/dev/mmcblk1p2 not checked (not a partition's UUID or label)"))

@@ -41,7 +41,8 @@ The partition the boot loader reads (the boot partition, or the root file
 system for ROCK 5B's /boot/extlinux) is copied out (mtools, debugfs) and read
 by `bootcfg plan`: the DTB it boots must be the merged DTB, or for the
 Raspberry Pi the board's DTB with the overlays of dts/<board>/, byte for
-byte.
+byte, and a root=PARTUUID= or PARTLABEL= on its command line must name the
+image's root file system partition.
 
 Then each negative case of the board is assembled the same way with one of
 the layer's hooks undone in the datastore (the config.txt line, the boot
@@ -175,6 +176,38 @@ def output_to(log: Path):
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+def root_problems(cmdline: str, table: dict) -> tuple[list[str], str]:
+    """Whether the command line's root= names the image's root file system
+    partition (the last one, as in every board's .wks): (problems, what was
+    checked). table is `sfdisk -J`'s partitiontable."""
+    roots = [w[len("root="):] for w in cmdline.split() if w.startswith("root=")]
+    if not roots:
+        return ["the command line has no root="], ""
+    root = roots[-1]
+    parts = table.get("partitions", [])
+    if not parts:
+        return ["the image has no partitions"], ""
+    if table.get("label") == "dos":
+        disk = table.get("id", "").lower().removeprefix("0x")
+        uuids = ["%s-%02x" % (disk, i + 1) for i in range(len(parts))]
+    else:
+        uuids = [p.get("uuid", "").lower() for p in parts]
+    names = [p.get("name", "") for p in parts]
+    kind, _, value = root.partition("=")
+    if kind == "PARTUUID":
+        found = uuids.index(value.lower()) if value.lower() in uuids else None
+    elif kind == "PARTLABEL":
+        found = names.index(value) if value in names else None
+    else:
+        return [], "root=%s not checked (not a partition's UUID or label)" % root
+    if found is None:
+        return ["root=%s names no partition of the image (%s)" % (
+            root, " ".join(uuids if kind == "PARTUUID" else names))], ""
+    if found != len(parts) - 1:
+        return ["root=%s is partition %d, not the root file system (%d)" % (root, found + 1, len(parts))], ""
+    return [], "root=%s is partition %d" % (root, found + 1)
 
 
 class Assembly:
@@ -410,6 +443,9 @@ class Assembly:
             raise ToolFailed("bootcfg plan failed: %s" % p.stderr.strip())
         plan = json.loads(p.stdout)
         problems = plan_problems(plan, part, Path(self.args.inputs), board, self.overlay_names)
+        table = json.loads(run(["sfdisk", "-J", str(image)]))["partitiontable"]
+        root, plan["root"] = root_problems(plan["cmdline"], table)
+        problems += root
         if problems:
             raise CheckFailed("; ".join(problems))
         return plan
@@ -428,6 +464,8 @@ def negatives(board: str, d_img) -> list[tuple[str, dict]]:
              {"rpi-config": {"RPI_EXTRA_CONFIG": lambda v: v.replace("dtoverlay=coherent-heap", "")}}),
             ("the overlay not in IMAGE_BOOT_FILES",
              {"image": {"IMAGE_BOOT_FILES": without("devicetree/coherent-heap.dtbo;overlays/coherent-heap.dtbo")}}),
+            ("the .wks with another disk id than cmdline.txt's root=PARTUUID",
+             {"image": {"COHERENT_HEAP_DISK_ID": "0x0badd15c"}}),
         ]
     if loader == "extlinux":
         cases = [("extlinux.conf without the merged DTB (UBOOT_EXTLINUX_FDT unset)",
@@ -467,9 +505,9 @@ def main(argv=None) -> int:
             a = Assembly(tinfoil, args, work / "image")
             board, image = a.build()
             plan = a.read_back(board, image)
-            print("ok - %s: wic image %s boots %s%s via %s" % (
+            print("ok - %s: wic image %s boots %s%s via %s; %s" % (
                 machine, image.name, plan["fdt"],
-                "".join(" + " + o for o in plan["overlays"]), plan["config"]))
+                "".join(" + " + o for o in plan["overlays"]), plan["config"], plan["root"]))
             for item in a.left_out:
                 print("# left out (a vendor binary not built here): %s" % item)
         except CheckFailed as e:
