@@ -64,12 +64,7 @@ impl Config {
     /// Parses the text of `file` (named in messages).
     pub fn parse(file: &str, text: &str) -> Result<Config> {
         let mut cfg = Config::default();
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let l = raw.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
+        for (line, l) in crate::config_lines(text) {
             let (key, rest) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
             // U-Boot lower-cases keywords (get_string(..., lower) in
             // get_token()): oe-core writes LABEL, KERNEL, FDT, APPEND.

@@ -52,12 +52,7 @@ impl Config {
     pub fn parse(file: &str, text: &str) -> Result<Config> {
         let mut cfg = Config::default();
         let mut open: Option<Entry> = None;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let l = raw.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
+        for (line, l) in crate::config_lines(text) {
             let err = |msg: String| Error::config(file, line, msg);
             if let Some(entry) = open.as_mut() {
                 if l == "}" {

@@ -25,4 +25,14 @@ pub mod plan;
 pub mod rpi;
 
 pub use error::{Error, Result};
+
+/// The lines of a boot configuration that say something: `(line number
+/// (1-based), trimmed text)`, without blank lines and `#` comments, which
+/// config.txt, extlinux.conf and grub.cfg all skip.
+pub(crate) fn config_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, raw)| (i + 1, raw.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+}
 pub use plan::{BootPlan, Loader};

@@ -68,12 +68,7 @@ pub fn parse(file: &str, text: &str, model: Model) -> Result<Settings> {
     let mut overlay_names: Vec<(String, usize)> = Vec::new();
     let mut overlay_prefix = "overlays/".to_owned();
     let mut cmdline = "cmdline.txt".to_owned();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
+    for (line, l) in crate::config_lines(text) {
         let err = |msg: String| Error::config(file, line, msg);
         if let Some(filter) = l.strip_prefix('[') {
             let filter = filter
