@@ -288,7 +288,7 @@ class Assembly:
         return [n for n in names if (Path(self.args.inputs) / "dtb" / ("%s-%s.dtbo" % (board, n))).exists()]
 
     # What the vendor's recipes deploy and install, by their own functions.
-    def stage_vendor(self, d_img, board):
+    def stage_vendor(self, d_img):
         overrides = (d_img.getVar("MACHINEOVERRIDES") or "").split(":")
         if "rpi" in overrides:
             self.stage_rpi()
@@ -377,8 +377,9 @@ class Assembly:
         board, overlays = self.stage_layer(d)
         if board not in BOARDS:
             raise ToolFailed("%s: no boot loader known for board %s" % (d.getVar("MACHINE"), board))
-        self.stage_vendor(d, board)
+        self.stage_vendor(d)
         self.overlay_names = overlays
+        self.image_data = d
         # The vendor's boot files that no recipe here can make are left out.
         for var in ("IMAGE_BOOT_FILES", "IMAGE_EFI_BOOT_FILES"):
             missing = unresolved(boot_file_entries(d.getVar(var)), self.deploy)
@@ -420,12 +421,12 @@ class Assembly:
         """The boot plan of the partition the boot loader reads, and its files."""
         loader, which, config = BOARDS[board]
         part = self.work / "partition"
+        table = json.loads(run(["sfdisk", "-J", str(image)]))["partitiontable"]
         if which == "boot":
             offset, _ = run([self.args.bootcfg, "boot-partition", str(image)]).split()
             part.mkdir()
             run(["mcopy", "-s", "-n", "-m", "-i", "%s@@%s" % (image, offset), "::*", str(part)])
         else:
-            table = json.loads(run(["sfdisk", "-J", str(image)]))["partitiontable"]
             last = table["partitions"][-1]
             fs = self.work / "rootfs.ext4"
             run(["dd", "if=%s" % image, "of=%s" % fs, "bs=%d" % table.get("sectorsize", 512),
@@ -443,7 +444,6 @@ class Assembly:
             raise ToolFailed("bootcfg plan failed: %s" % p.stderr.strip())
         plan = json.loads(p.stdout)
         problems = plan_problems(plan, part, Path(self.args.inputs), board, self.overlay_names)
-        table = json.loads(run(["sfdisk", "-J", str(image)]))["partitiontable"]
         root, plan["root"] = root_problems(plan["cmdline"], table)
         problems += root
         if problems:
@@ -518,8 +518,7 @@ def main(argv=None) -> int:
             return 2
         if args.no_negatives:
             return 0
-        d_img = tinfoil.parse_recipe(args.image)
-        for i, (what, undo) in enumerate(negatives(board, d_img)):
+        for i, (what, undo) in enumerate(negatives(board, a.image_data)):
             try:
                 n = Assembly(tinfoil, args, work / ("negative-%d" % i), undo)
                 n.read_back(*n.build())
